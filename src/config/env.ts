@@ -1,0 +1,68 @@
+import { z } from 'zod'
+import { ConfigError } from './errors'
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional())
+const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional())
+const intWithDefault = (def: number, min = 0) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def))
+const csv = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  z.array(z.string()),
+)
+
+export const LLM_PROVIDER_TYPES = ['anthropic', 'openai-compatible', 'openai', 'scripted'] as const
+
+/** Every environment variable the service reads. `.env.example` documents each one. */
+export const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  PORT: intWithDefault(3000, 1),
+  REDIS_URL: optionalUrl,
+  DEFAULT_LLM_PROVIDER: z.preprocess(emptyToUndefined, z.enum(LLM_PROVIDER_TYPES).optional()),
+  DEFAULT_LLM_MODEL: optionalString,
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalUrl,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  LLM_SCRIPT_FILE: optionalString,
+  LLM_TIMEOUT_MS: intWithDefault(120_000, 1),
+  LLM_MAX_RETRIES: intWithDefault(3, 0),
+  LLM_CONFIG_FILE: z.preprocess(emptyToUndefined, z.string().default('config/llm.yaml')),
+  SANDBOX_TYPE: optionalString,
+  SANDBOX_PYTHON_PATH: optionalString,
+  SANDBOX_CONFIG_FILE: z.preprocess(emptyToUndefined, z.string().default('config/sandbox.config.yaml')),
+  AGENTS_CONFIG_FILE: z.preprocess(emptyToUndefined, z.string().default('config/agents.yaml')),
+  SKILLS_CONFIG_FILE: z.preprocess(emptyToUndefined, z.string().default('config/skills.yaml')),
+  MCP_CONFIG_FILE: z.preprocess(emptyToUndefined, z.string().default('config/mcp.json')),
+  WORKSPACE_DIR: z.preprocess(emptyToUndefined, z.string().default('./workspace')),
+  SEARXNG_URL: optionalUrl,
+  BRAVE_API_KEY: optionalString,
+  TAVILY_API_KEY: optionalString,
+  AGENT_API_KEYS: csv,
+  AGENT_API_KEYS_FILE: optionalString,
+  AGENT_CONCURRENCY: intWithDefault(4, 1),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  ),
+})
+
+export type EnvConfig = z.infer<typeof envSchema>
+
+/** Parses the environment once. A bad value throws a ConfigError with one line naming the variable. */
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const parsed = envSchema.safeParse(env)
+  if (parsed.success) return parsed.data
+  const first = parsed.error.issues[0]
+  const name = String(first.path[0] ?? 'environment')
+  const allowed = 'values' in first && Array.isArray(first.values) ? ` (allowed: ${first.values.join(', ')})` : ''
+  throw new ConfigError(`Invalid environment variable ${name}: ${first.message}${allowed}`, { variable: name })
+}
