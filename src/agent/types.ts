@@ -57,6 +57,8 @@ export interface DelegationStep extends StepBase {
   error?: string
   /** The child's own steps, nested. */
   steps: AgentStep[]
+  /** Matches `delegation.id` on the live step events the child emitted while it ran. */
+  delegationId?: string
 }
 
 export interface FinalStep extends StepBase {
@@ -105,5 +107,16 @@ export interface ExecutionRecord {
 /** Progress events; the Motia layer writes them to state and streams them. */
 export type AgentEvent =
   | { type: 'status'; executionId: string; status: ExecutionStatus }
-  | { type: 'step'; executionId: string; step: AgentStep }
-  | { type: 'llm_delta'; executionId: string; agent: string; delta: string }
+  | { type: 'step'; executionId: string; step: AgentStep; delegation?: DelegationRef }
+  | { type: 'llm_delta'; executionId: string; agent: string; delta: string; delegation?: DelegationRef }
+
+/**
+ * Set on events a subagent emits while it runs. Their step indexes count within that subagent; the
+ * finished record nests those steps under the parent's `delegation` step with the same `delegationId`.
+ */
+export interface DelegationRef {
+  id: string
+  agent: string
+  /** 1 for a subagent of the master, 2 for its subagent, ... */
+  depth: number
+}
