@@ -28,7 +28,10 @@ export interface LlmResponse {
   text: string
   usage: LlmUsage
   latencyMs: number
+  /** Provider type, e.g. "anthropic"; "scripted" marks canned replies that no model wrote. */
   provider: string
+  /** Registry name of the client that answered, e.g. "default" or "glm". */
+  providerName?: string
   model: string
   finishReason: string
 }
@@ -39,4 +42,6 @@ export interface LlmClient {
   readonly providerType: string
   readonly model: string
   generate(request: LlmRequest): Promise<LlmResponse>
+  /** One line saying what answers, e.g. `scripted replies from config/scripted-demo.yaml (not a model)`. */
+  describe?(): string
 }
