@@ -39,3 +39,26 @@ export interface SkillCatalog {
   /** An invoker for the sandbox that validates arguments, runs handlers and enforces the allow-list. */
   createInvoker(context: SkillContext, allowed: string[]): SkillInvoker
 }
+
+/** What a handler receives: the caller's context plus what the registry resolved for this skill. */
+export interface SkillHandlerContext extends SkillContext {
+  /** Host-side skill name, e.g. `web-search`. */
+  skill: string
+  /** Only the env vars the skill declares in SKILL.md (`requires.env`, `requires.optionalEnv`) that are set. */
+  env: Readonly<Record<string, string>>
+  /** The skill's section of `config/skills.yaml` (`settings.<name>`), validated by the handler's `settings` schema. */
+  settings: Readonly<Record<string, unknown>>
+  /** Project root; relative paths in settings resolve against it. */
+  rootDir: string
+}
+
+/** Default export of a `handler.ts`: validated arguments in, a JSON-serialisable value out. */
+export type SkillHandler = (args: Record<string, unknown>, ctx: SkillHandlerContext) => unknown | Promise<unknown>
+
+/** A skill that could not be loaded: the file at fault and what is wrong with it. */
+export interface SkillLoadError {
+  /** Skill name when known, otherwise the folder or MCP server name. */
+  skill: string
+  file: string
+  problem: string
+}
