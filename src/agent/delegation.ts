@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { dirname, join } from 'node:path'
 import { errorMessage } from '../config/errors'
 import type { SkillCallRequest, SkillInvoker } from '../sandbox/types'
 import { StepLog, stopwatch } from './record'
@@ -60,18 +61,18 @@ async function runChild(
   runLoop: AgentLoop,
 ): Promise<AgentOutcome> {
   let sandbox: AgentRun['sandbox']
+  // Its own sandbox session and workspace beside the parent's: concurrent subagents never share
+  // notebook state, and sandboxes that give each session its own uid keep their directories apart.
+  const id = `${scope.sessionId}.${run.agent.name}.${run.delegation!.id.slice(0, 8)}`
+  const workspaceDir = join(dirname(scope.workspaceDir), id)
   try {
-    // Its own sandbox session, so concurrent subagents never share notebook state; same workspace files.
-    sandbox = await scope.sandboxes.get(run.agent.sandbox).openSession({
-      id: `${scope.sessionId}.${run.agent.name}.${run.delegation!.id.slice(0, 8)}`,
-      workspaceDir: scope.workspaceDir,
-    })
+    sandbox = await scope.sandboxes.get(run.agent.sandbox).openSession({ id, workspaceDir })
   } catch (err) {
     const error = { code: 'sandbox_error', message: `Could not open a sandbox: ${errorMessage(err)}` }
     return { status: 'failed', answer: null, error, observations: '' }
   }
   try {
-    return await runLoop(scope, { ...run, sandbox })
+    return await runLoop({ ...scope, workspaceDir }, { ...run, sandbox })
   } finally {
     await sandbox.close().catch(() => undefined)
   }

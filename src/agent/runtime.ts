@@ -20,7 +20,7 @@ export interface RunTaskOptions {
   executionId?: string
   /** Agent name from agents.yaml; the configured default when absent. */
   agent?: string
-  /** Replaces the agent's skill list for this task (names must be loaded skills). */
+  /** Narrows the agent's skills for this task (each must be one of the agent's skills). */
   availableSkills?: string[]
   /** Sandbox adapter name; the agent's (or the default) when absent. */
   sandbox?: string
@@ -190,11 +190,21 @@ export class AgentRuntime {
     return runAgentLoop(scope, { agent: rootAgent, task: options.task, history, sandbox, log: run.log, depth: 0 })
   }
 
+  /** A task may narrow its agent's skills, never widen them; skill or Python names are accepted. */
   private skillsFor(agent: ResolvedAgent, requested: string[] | undefined): string[] {
     if (!requested) return agent.skills
-    const unknown = requested.filter((name) => !this.deps.skills.get(name))
+    const known = this.deps.skills.list()
+    const names = requested.map((r) => known.find((s) => s.name === r || s.pythonName === r)?.name ?? r)
+    const unknown = names.filter((name) => !known.some((s) => s.name === name))
     if (unknown.length) throw new AppError('unknown_skill', `Unknown skill(s): ${unknown.join(', ')}`)
-    return requested
+    const notAllowed = names.filter((name) => !agent.skills.includes(name))
+    if (notAllowed.length) {
+      throw new AppError(
+        'skill_not_allowed',
+        `Agent "${agent.name}" may not use: ${notAllowed.join(', ')} (its skills: ${agent.skills.join(', ') || 'none'})`,
+      )
+    }
+    return [...new Set(names)]
   }
 }
 

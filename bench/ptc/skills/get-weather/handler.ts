@@ -1,0 +1,3 @@
+import { weather } from '../../catalog-data'
+
+export default (args: { city: string }) => weather(args.city)

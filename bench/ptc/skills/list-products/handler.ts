@@ -1,0 +1,3 @@
+import { products } from '../../catalog-data'
+
+export default (args: { category: string }) => products(args.category)
