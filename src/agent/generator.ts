@@ -15,7 +15,7 @@ export interface SubagentSummary {
 export function buildSystemPrompt(agent: ResolvedAgent, catalog: SkillCatalog, subagents: SubagentSummary[]): string {
   const delegationRules = subagents.length
     ? renderPrompt('delegation', {
-        subagents: subagents.map((s) => `  - "${s.name}": ${s.description}`).join('\n'),
+        subagents: subagents.map((s) => `- "${s.name}": ${s.description}`).join('\n'),
       })
     : ''
   const stubs = catalog.renderCatalog(agent.skills).trim()
@@ -25,7 +25,7 @@ export function buildSystemPrompt(agent: ResolvedAgent, catalog: SkillCatalog, s
   return renderPrompt('system', {
     agentName: agent.name,
     instructions: agent.instructions.trim(),
-    endRule: renderPrompt(agent.outputIsAnswer ? 'rule-output-is-answer' : 'rule-final-answer-only'),
+    endRule: renderPrompt(agent.outputIsAnswer ? 'rule-output-is-answer' : 'rule-final-answer-only').trim(),
     delegationRules,
     catalog: [stubs, delegateStub].filter(Boolean).join('\n\n') || '# no tools: use plain Python',
   })
