@@ -8,6 +8,7 @@ export type LlmErrorCode =
   | 'llm_timeout'
   | 'llm_cancelled'
   | 'llm_bad_response'
+  | 'llm_unknown_provider'
 
 /** Where a call went: every LLM error message names it, so a user can fix the right setting. */
 export interface LlmEndpoint {

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { loadYamlFile } from '../../src/config/yaml-file'
-import { createScriptPlayer } from '../../src/llm/script'
+import { createScriptPicker, matchPattern } from '../../src/llm/script'
 import { type FakeResponder, startFakeLlmServer } from './server'
 
 const usage = z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) })
@@ -23,7 +23,7 @@ const reply = z.union([
     headers: z.record(z.string(), z.string()).optional(),
   }),
 ])
-const scriptSchema = z.array(z.object({ match: z.string().optional(), reply }))
+const scriptSchema = z.array(z.object({ match: matchPattern.optional(), reply }))
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '4010' }, script: { type: 'string' } },
@@ -31,9 +31,9 @@ const { values } = parseArgs({
 
 let responder: FakeResponder | undefined
 if (values.script) {
-  const pick = createScriptPlayer(loadYamlFile(values.script, scriptSchema))
+  const pick = createScriptPicker(loadYamlFile(values.script, scriptSchema))
   responder = (req) =>
-    pick(req.lastUserMessage) ?? { status: 400, text: `no script entry matches: ${req.lastUserMessage}` }
+    pick(req.lastUserMessage)?.reply ?? { status: 400, text: `no script entry matches: ${req.lastUserMessage}` }
 }
 
 const server = await startFakeLlmServer({ port: Number(values.port), responder })
