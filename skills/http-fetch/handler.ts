@@ -36,7 +36,8 @@ function checkUrl(raw: string, allowHosts: string[]): URL {
   return url
 }
 
-const HTML_OPTIONS = {
+/** Options for html-to-text; links become absolute so the program can fetch them next. */
+const htmlOptions = (baseUrl: string) => ({
   wordwrap: false as const,
   selectors: [
     { selector: 'img', format: 'skip' },
@@ -44,9 +45,9 @@ const HTML_OPTIONS = {
     { selector: 'style', format: 'skip' },
     { selector: 'nav', format: 'skip' },
     { selector: 'footer', format: 'skip' },
-    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    { selector: 'a', options: { baseUrl, hideLinkHrefIfSameAsText: true } },
   ],
-}
+})
 
 /** Fetches an allowed URL, following redirects only to allowed hosts, and returns readable text. */
 export default async function httpFetch(
@@ -67,7 +68,7 @@ export default async function httpFetch(
   const type = response.headers.get('content-type') ?? ''
   const body = await response.text()
   let text: string
-  if (/html/i.test(type)) text = convert(body, HTML_OPTIONS).trim()
+  if (/html/i.test(type)) text = convert(body, htmlOptions(url.origin)).trim()
   else if (/^text\/|json|xml/i.test(type) || !type) text = body
   else throw new Error(`${url} is ${type}, not text`)
   if (text.length <= args.max_chars) return text

@@ -12,11 +12,13 @@ export function extractiveSummary(text: string, maxWords: number): string {
     .map((s) => s.segment.trim())
     .filter(Boolean)
   // Words of three letters or fewer are mostly function words; skipping them avoids a stop-word list.
+  // Only recurring words count: a word said once says little about what the text is about.
   const frequency = new Map<string, number>()
   for (const w of words(text)) {
     const key = w.toLowerCase()
     if (key.length > 3) frequency.set(key, (frequency.get(key) ?? 0) + 1)
   }
+  for (const [key, count] of frequency) if (count < 2) frequency.delete(key)
   const scored = sentences.map((sentence, index) => {
     const ws = words(sentence)
     const score = ws.reduce((sum, w) => sum + (frequency.get(w.toLowerCase()) ?? 0), 0) / Math.sqrt(ws.length || 1)
@@ -25,7 +27,7 @@ export function extractiveSummary(text: string, maxWords: number): string {
   const chosen: typeof scored = []
   let budget = maxWords
   for (const s of [...scored].sort((a, b) => b.score - a.score || a.index - b.index)) {
-    if (s.count <= budget) {
+    if (s.count <= budget && (s.score > 0 || !chosen.length)) {
       chosen.push(s)
       budget -= s.count
     }

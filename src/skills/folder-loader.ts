@@ -9,8 +9,8 @@ import type { JsonSchema } from './parameters'
 import { PythonSkillWorker } from './python-worker'
 import type { SkillHandler, SkillLoadError } from './types'
 
-// No module cache: a reload after an edit must see the new handler code.
-const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false })
+// No module cache: a reload after an edit must see the new handler code (the file cache is keyed by content).
+const jiti = createJiti(import.meta.url, { moduleCache: false })
 
 export interface FolderLoadOptions {
   env: Record<string, string | undefined>

@@ -20,8 +20,8 @@ export function renderSkillStub(skill: SkillInfo): string {
   const parts = [skill.description.trim()]
   if (params.length) {
     const lines = params.map((p) => {
-      const extra = p.hasDefault ? ` (default ${pythonLiteral(p.default)})` : p.required ? '' : ' (optional)'
-      return `${INDENT}${p.name}: ${(p.description ?? '').trim()}${extra}`.trimEnd()
+      const extra = p.hasDefault ? `(default ${pythonLiteral(p.default)})` : p.required ? '' : '(optional)'
+      return `${INDENT}${p.name}: ${[p.description?.trim(), extra].filter(Boolean).join(' ')}`.trimEnd()
     })
     parts.push(`Args:\n${lines.join('\n')}`)
   }
