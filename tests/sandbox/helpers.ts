@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { LocalPythonSandbox } from '../../src/sandbox/adapters/local/adapter'
+import { sandboxConfigSchema } from '../../src/sandbox/config'
 import type { RunOptions, SkillInvoker } from '../../src/sandbox/types'
 
 /** A stand-in for the skill registry: echo, fail, big, slow. */
@@ -30,3 +32,12 @@ export const runOptions = (extra: Partial<RunOptions> = {}): RunOptions => ({
 })
 
 export const tempWorkspaceRoot = (prefix: string) => mkdtempSync(join(tmpdir(), `motia-${prefix}-`))
+
+export function makeLocalSandbox(overrides: Record<string, unknown> = {}) {
+  const workspaceRoot = tempWorkspaceRoot('local')
+  const config = sandboxConfigSchema.parse({
+    adapters: { local: { type: 'local', local: { workspace: workspaceRoot, poolSize: 1, ...overrides } } },
+  }).adapters.local
+  if (config.type !== 'local') throw new Error('expected a local adapter')
+  return { adapter: new LocalPythonSandbox(config.local), workspaceRoot }
+}

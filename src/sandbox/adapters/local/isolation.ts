@@ -34,12 +34,25 @@ export function scrubbedEnv(): Record<string, string> {
   }
 }
 
+function parentsInside(dir: string, masks: string[]): string[] {
+  const mask = masks.filter((m) => dir.startsWith(`${m}/`)).sort((a, b) => b.length - a.length)[0]
+  if (!mask) return []
+  const parents: string[] = []
+  for (let p = dirname(dir); p.length > mask.length; p = dirname(p)) parents.unshift(p)
+  return parents
+}
+
 function bwrapArgs(python: string, kernel: string, writable: string[], hide: string[]): string[] {
   const args = ['--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent']
-  args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp')
-  for (const dir of hide) args.push('--tmpfs', dir)
+  // A private /tmp the session uid can use; masks stay traversable so binds inside them are reachable.
+  args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--perms', '1777', '--tmpfs', '/tmp')
+  for (const dir of hide) args.push('--perms', '0755', '--tmpfs', dir)
   args.push('--ro-bind', kernel, kernel)
-  for (const dir of writable) args.push('--bind', dir, dir)
+  for (const dir of writable) {
+    // bwrap creates missing mount points 0700; parents inside a mask must stay traversable.
+    for (const parent of parentsInside(dir, ['/tmp', ...hide])) args.push('--perms', '0755', '--dir', parent)
+    args.push('--bind', dir, dir)
+  }
   if (isRoot()) args.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID')
   else args.push('--unshare-user')
   args.push('--chdir', '/', '--', python, '-I', '-B', kernel)

@@ -24,6 +24,7 @@ _send_lock = threading.Lock()
 _inbox = queue.Queue()
 _pending = {}
 _call_ids = itertools.count(1)
+_session_uid = None
 
 
 def _send(message):
@@ -154,11 +155,13 @@ def _limit(kind, value):
 
 def _open(message):
     limits = message.get("limits", {})
+    global _session_uid
     uid = message.get("uid")
     if uid is not None and os.getuid() == 0:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+        _session_uid = uid
     os.chdir(message["cwd"])
     os.environ["HOME"] = message["cwd"]
     # Over the size limit, writes fail with EFBIG instead of killing the kernel.
@@ -171,6 +174,22 @@ def _open(message):
         "uid": os.getuid(),
         "rlimits": [k for k in ("memoryBytes", "fileBytes", "processes") if limits.get(k)],
     }
+
+
+def _reap_strays():
+    # Processes the program left behind (a fork bomb's survivors) share the session's own uid;
+    # kill(-1) reaches exactly those, never the kernel itself. Without our own uid, leave them.
+    if _session_uid is None:
+        return
+    for _ in range(1000):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
 
 
 def _cpu_budget(seconds):
@@ -212,6 +231,7 @@ def _run(message, namespace, counter):
         if os.getpid() != KERNEL_PID:
             os._exit(0)
         sys.stdout, sys.stderr = saved
+    _reap_strays()
     result["stdout"] = out.value()
     result["stderr"] = err.value()
     return result

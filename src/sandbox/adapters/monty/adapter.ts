@@ -11,6 +11,7 @@ import type {
   RunResult,
   SandboxAdapter,
   SandboxSession,
+  SkillCallRecord,
   SkillCallRequest,
 } from '../../types'
 import {
@@ -30,6 +31,9 @@ export interface PausedProgram {
   call: SkillCallRequest
   skills: string[]
   stdout: string
+  /** Calls made so far, each recorded when the program was resumed with its outcome. */
+  skillCalls: SkillCallRecord[]
+  pausedAt: string
 }
 
 export type DurableStep = { status: 'paused'; paused: PausedProgram } | { status: 'done'; result: RunResult }
@@ -65,7 +69,7 @@ export class MontySandbox implements SandboxAdapter {
   startDurable(code: string, skills: string[], timeoutMs = this.options.timeout): Promise<DurableStep> {
     const output = new CappedText(this.options.maxOutputBytes)
     const monty = new ProgramRunner(this, output)
-    return monty.step(skills, () => new Monty(code).start(monty.startOptions(timeoutMs)), Date.now())
+    return monty.step(skills, () => new Monty(code).start(monty.startOptions(timeoutMs)), [])
   }
 
   /** Resumes a paused program with the outcome of its pending skill call. */
@@ -80,7 +84,7 @@ export class MontySandbox implements SandboxAdapter {
       outcome.ok
         ? snapshot.resume({ returnValue: outcome.value })
         : snapshot.resume({ exception: { type: 'RuntimeError', message: outcome.error } })
-    return runner.step(paused.skills, resume, Date.now())
+    return runner.step(paused.skills, resume, [...paused.skillCalls, recordOf(paused, outcome)])
   }
 
   async check(): Promise<{ ok: boolean; detail: string }> {
@@ -108,8 +112,11 @@ class ProgramRunner {
     return { limits: limitsFor({ ...this.sandbox.options, timeoutMs }), printCallback: this.print }
   }
 
-  async step(skills: string[], start: () => Progress, started: number): Promise<DurableStep> {
-    const outcome = await drive(start, { names: new Map(), offset: 0, pauseAtSkill: true })
+  async step(skills: string[], start: () => Progress, skillCalls: SkillCallRecord[]): Promise<DurableStep> {
+    const started = Date.now()
+    // Only maps Python names to skills here: the caller makes the call, perhaps in another process.
+    const ledger = new SkillCallLedger(skills, () => Promise.reject(new Error('durable runs pause at skill calls')))
+    const outcome = await drive(start, { names: new Map(), offset: 0, pauseAtSkill: true, ledger })
     if (outcome.status === 'paused') {
       return {
         status: 'paused',
@@ -118,10 +125,25 @@ class ProgramRunner {
           call: { skill: outcome.skill, args: outcome.args, kwargs: outcome.kwargs },
           skills,
           stdout: this.output.toString(),
+          skillCalls,
+          pausedAt: new Date().toISOString(),
         },
       }
     }
-    return { status: 'done', result: toRunResult(outcome, this.output, [], started, this.sandbox.isolation()) }
+    return { status: 'done', result: toRunResult(outcome, this.output, skillCalls, started, this.sandbox.isolation()) }
+  }
+}
+
+function recordOf(paused: PausedProgram, outcome: SkillOutcome): SkillCallRecord {
+  const json = outcome.ok ? (JSON.stringify(outcome.value) ?? 'null') : ''
+  return {
+    id: `call-${paused.skillCalls.length + 1}`,
+    ...paused.call,
+    ok: outcome.ok,
+    resultBytes: Buffer.byteLength(json),
+    ...(outcome.ok ? { resultPreview: json.slice(0, 200) } : { error: outcome.error }),
+    startedAt: paused.pausedAt,
+    durationMs: Date.now() - Date.parse(paused.pausedAt),
   }
 }
 
