@@ -21,6 +21,14 @@ const post = (path: string, body: unknown, init: RequestInit = {}) =>
     ...init,
   })
 
+interface ChatCompletion {
+  choices: { message: { content: string } }[]
+}
+interface AnthropicMessage {
+  content: { text: string }[]
+}
+const json = <T>(res: Response) => res.json() as Promise<T>
+
 /** The `data:` payloads of an SSE body, with their `event:` names when present. */
 function sseEvents(body: string): { event?: string; data: string }[] {
   return body
@@ -53,8 +61,7 @@ describe('OpenAI wire format', () => {
   it('answers a chat.completion with word-count usage and records the request', async () => {
     server.enqueue('two words')
     const res = await post('/v1/chat/completions', openaiBody(), { headers: { authorization: 'Bearer k' } })
-    const json = await res.json()
-    expect(json).toMatchObject({
+    expect(await res.json()).toMatchObject({
       object: 'chat.completion',
       model: 'glm-4',
       choices: [{ index: 0, message: { role: 'assistant', content: 'two words' }, finish_reason: 'stop' }],
@@ -109,8 +116,7 @@ describe('OpenAI wire format', () => {
 describe('Anthropic wire format', () => {
   it('answers a message object with usage', async () => {
     server.enqueue({ text: 'hello', usage: { inputTokens: 11, outputTokens: 22 } })
-    const json = await (await post('/v1/messages', anthropicBody())).json()
-    expect(json).toMatchObject({
+    expect(await (await post('/v1/messages', anthropicBody())).json()).toMatchObject({
       type: 'message',
       role: 'assistant',
       model: 'claude-sonnet-4-5',
@@ -158,7 +164,9 @@ describe('scripting and control', () => {
     server.enqueue('queued')
     const texts = []
     for (let i = 0; i < 2; i++) {
-      texts.push((await (await post('/v1/chat/completions', openaiBody())).json()).choices[0].message.content)
+      texts.push(
+        (await json<ChatCompletion>(await post('/v1/chat/completions', openaiBody()))).choices[0].message.content,
+      )
     }
     expect(texts).toEqual(['queued', 'echo: hi there'])
     server.reset()
@@ -174,17 +182,17 @@ describe('scripting and control', () => {
     await until(() => server.requests.length === 1)
     controller.abort()
     expect(await pending).toBe('AbortError')
-    const json = await (await post('/v1/messages', anthropicBody())).json()
-    expect(json.content[0].text).toBe('next')
+    const reply = await json<AnthropicMessage>(await post('/v1/messages', anthropicBody()))
+    expect(reply.content[0].text).toBe('next')
   })
 
   it('is driven over HTTP: queue replies, list requests, reset', async () => {
     await post('/_fake/replies', ['first', { text: 'second' }])
     await post('/v1/chat/completions', openaiBody())
-    const second = await (await post('/v1/messages', anthropicBody())).json()
+    const second = await json<AnthropicMessage>(await post('/v1/messages', anthropicBody()))
     expect(second.content[0].text).toBe('second')
-    const recorded = await (await fetch(`${server.url}/_fake/requests`)).json()
-    expect(recorded.map((r: { api: string }) => r.api)).toEqual(['openai', 'anthropic'])
+    const recorded = await json<{ api: string }[]>(await fetch(`${server.url}/_fake/requests`))
+    expect(recorded.map((r) => r.api)).toEqual(['openai', 'anthropic'])
     await post('/_fake/reset', {})
     expect(server.requests).toHaveLength(0)
   })
@@ -215,7 +223,7 @@ describe('standalone CLI', () => {
           method: 'POST',
           body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: text }] }),
         })
-        return (await res.json()).choices[0].message.content
+        return (await json<ChatCompletion>(res)).choices[0].message.content
       }
       expect([await ask('hi'), await ask('the weather?'), await ask('hi'), await ask('hi')]).toEqual([
         'first',
