@@ -1,5 +1,5 @@
 import { errorMessage } from '../config/errors'
-import type { LlmMessage } from '../llm/types'
+import type { LlmClient, LlmMessage } from '../llm/types'
 import type { RunResult, SkillInvoker } from '../sandbox/types'
 import { DELEGATE_SKILL } from './agents-config'
 import { createDelegateHandler } from './delegation'
@@ -10,6 +10,7 @@ import { stopwatch } from './record'
 import type { AgentOutcome, AgentRun, ExecutionScope } from './scope'
 import { recordingInvoker } from './skill-calls'
 import { truncateMiddle } from './truncate'
+import type { ExecutionErrorInfo } from './types'
 
 const SESSION_OBSERVATION_CHARS = 600
 
@@ -20,7 +21,12 @@ const SESSION_OBSERVATION_CHARS = 600
 export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promise<AgentOutcome> {
   const { agent } = run
   const subagents = agent.delegates.map((name) => ({ name, description: scope.agents.get(name)!.description }))
-  const llm = scope.llm.get(agent.llm)
+  let llm: LlmClient
+  try {
+    llm = scope.llm.get(agent.llm)
+  } catch (err) {
+    return { status: 'failed', answer: null, error: toErrorInfo(err, 'llm_misconfigured'), observations: '' }
+  }
   const turn: LlmTurnOptions = {
     llm,
     system: buildSystemPrompt(agent, scope.skills, subagents),
@@ -40,7 +46,7 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
           })
       : undefined,
   }
-  const invoke = buildInvoker(scope, run)
+  const invoke = buildInvoker(scope, run, llm)
   const skills = subagents.length ? [...agent.skills, DELEGATE_SKILL] : agent.skills
   const messages: LlmMessage[] = [{ role: 'user', content: buildTaskMessage(run.task, run.history) }]
   let lastError = 'none'
@@ -65,9 +71,7 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
       program = await generateProgram(turn, messages, agent.planning === 'separate' && step === 1)
     } catch (err) {
       if (scope.signal.aborted) return cancelled()
-      const code = (err as { code?: unknown }).code
-      const error = { code: typeof code === 'string' ? code : 'llm_error', message: errorMessage(err) }
-      return { status: 'failed', answer: null, error, observations }
+      return { status: 'failed', answer: null, error: toErrorInfo(err, 'llm_error'), observations }
     }
     if (step === 1 && program.plan) {
       run.log.add({ type: 'plan', startedAt: new Date().toISOString(), durationMs: 0, plan: program.plan })
@@ -135,13 +139,13 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
 }
 
 /** Skills go to the catalog's invoker; `delegate` starts a subagent. Every call is recorded as it completes. */
-function buildInvoker(scope: ExecutionScope, run: AgentRun): SkillInvoker {
+function buildInvoker(scope: ExecutionScope, run: AgentRun, llm: LlmClient): SkillInvoker {
   const context = {
     sessionId: scope.sessionId,
     executionId: scope.executionId,
     workspaceDir: scope.workspaceDir,
     signal: scope.signal,
-    llm: scope.llm.get(run.agent.llm),
+    llm,
   }
   const skillInvoker = scope.skills.createInvoker(context, run.agent.skills)
   const delegate = run.agent.delegates.length ? createDelegateHandler(scope, run, runAgentLoop) : undefined
@@ -154,4 +158,9 @@ function buildInvoker(scope: ExecutionScope, run: AgentRun): SkillInvoker {
       run.log.add({ type: 'skill_call', startedAt: record.startedAt, durationMs: record.durationMs, call: record })
     }
   })
+}
+
+function toErrorInfo(err: unknown, fallbackCode: string): ExecutionErrorInfo {
+  const code = (err as { code?: unknown }).code
+  return { code: typeof code === 'string' ? code : fallbackCode, message: errorMessage(err) }
 }

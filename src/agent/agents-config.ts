@@ -24,8 +24,8 @@ const agentSchema = z.object({
    * `false` shows that output to the model instead and lets it go on exploring until final_answer.
    */
   outputIsAnswer: z.boolean().default(true),
-  /** Per-run sandbox timeout. */
-  timeoutMs: z.number().int().min(100).default(60_000),
+  /** Per-run sandbox time limit; the adapter's own limit when absent. */
+  timeoutMs: z.number().int().min(100).optional(),
 })
 
 const agentNamePattern = /^[a-z][a-z0-9_-]*$/

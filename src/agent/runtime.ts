@@ -59,11 +59,10 @@ export class AgentRuntime {
     this.agents = new Map(resolved.map((a) => [a.name, a]))
     this.defaultAgent = deps.agents.defaultAgent
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits }
+    // A provider without a key is not fatal (the server starts and /ready says why); an unknown name is a typo.
     for (const agent of resolved) {
-      try {
-        deps.llm.get(agent.llm)
-      } catch (err) {
-        throw new ConfigError(`agents.yaml: agents.${agent.name}.llm: ${errorMessage(err)}`)
+      if (agent.llm && deps.llm.has && !deps.llm.has(agent.llm)) {
+        throw new ConfigError(`agents.yaml: agents.${agent.name}.llm: no LLM provider named "${agent.llm}"`)
       }
     }
   }

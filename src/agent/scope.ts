@@ -32,6 +32,8 @@ export const DEFAULT_LIMITS: AgentLimits = {
 
 export interface LlmSource {
   get(name?: string): LlmClient
+  /** When present, agents naming an unknown client stop start-up instead of failing their tasks. */
+  has?(name: string): boolean
 }
 
 export interface SandboxSource {
