@@ -8,13 +8,14 @@ import { makeLocalSandbox, runOptions } from './helpers'
 
 const SECRET = 'sk-test-host-secret-4242'
 
-/** Processes on this host owned by `uid` (the sandbox uids are unused by anything else). */
-function processesOf(uid: number): number[] {
+/** Live (not zombie) processes on this host owned by `uid`; sandbox uids are used by nothing else. */
+function liveProcessesOf(uid: number): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
-        return statSync(`/proc/${pid}`).uid === uid
+        const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]
+        return statSync(`/proc/${pid}`).uid === uid && state !== 'Z' && state !== 'X'
       } catch {
         return false
       }
@@ -97,7 +98,7 @@ describe('local sandbox security', () => {
     expect(r.ok).toBe(false)
     await healthy()
     const uid = Number(r.isolation.details.find((d) => d.startsWith('uid '))?.slice(4))
-    if (uid) expect(processesOf(uid).length).toBeLessThanOrEqual(1)
+    if (uid) expect(liveProcessesOf(uid).length).toBeLessThanOrEqual(1)
   })
 
   it('cannot write outside its workspace', async () => {

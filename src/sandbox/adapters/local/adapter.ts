@@ -37,7 +37,7 @@ export class LocalPythonSandbox implements SandboxAdapter {
 
   constructor(readonly options: LocalSandboxOptions) {
     this.sessions = new SessionTable(options.maxSessions, options.idleTimeoutMs)
-    this.uids = new UidRange(options.uidBase, options.maxSessions * 2)
+    this.uids = new UidRange(options.uidBase)
   }
 
   /** Resolves the interpreter and probes isolation once, then starts the warm pool. */

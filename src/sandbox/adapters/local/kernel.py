@@ -15,6 +15,7 @@ import resource
 import signal
 import sys
 import threading
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
@@ -176,20 +177,41 @@ def _open(message):
     }
 
 
+def _live_strays():
+    me, uid, found = os.getpid(), os.getuid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            if os.stat("/proc/" + entry).st_uid != uid:
+                continue
+            with open("/proc/%s/stat" % entry) as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    found.append(int(entry))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
 def _reap_strays():
     # Processes the program left behind (a fork bomb's survivors) share the session's own uid;
     # kill(-1) reaches exactly those, never the kernel itself. Without our own uid, leave them.
     if _session_uid is None:
         return
-    for _ in range(1000):
+    for _ in range(200):
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        if not _live_strays():
+            return
+        time.sleep(0.005)
 
 
 def _cpu_budget(seconds):

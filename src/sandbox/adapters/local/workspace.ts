@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs'
 import { chmod, lchown, mkdir, readdir } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 
@@ -17,21 +18,42 @@ export const isInside = (dir: string, root: string) => {
   return rel !== '' && !rel.startsWith('..') && !rel.startsWith('/')
 }
 
-/** Per-session uids, so RLIMIT_NPROC and file permissions apply to one session only. */
+/** Uids that own a process on this host right now. */
+function uidsInUse(): Set<number> {
+  const uids = new Set<number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      uids.add(statSync(`/proc/${entry}`).uid)
+    } catch {}
+  }
+  return uids
+}
+
+/**
+ * Per-session uids, so RLIMIT_NPROC, file permissions and the kernel's kill(-1) clean-up reach one
+ * session only. Each adapter starts at a random point of a wide range and skips uids that own a
+ * process, so several adapters or servers on one host do not share a uid.
+ */
 export class UidRange {
   private readonly used = new Set<number>()
+  private next: number
 
   constructor(
     private readonly base: number,
-    private readonly count: number,
-  ) {}
+    private readonly span = 1 << 20,
+  ) {
+    this.next = Math.floor(Math.random() * span)
+  }
 
   allocate(): number {
-    for (let uid = this.base; uid < this.base + this.count; uid++) {
-      if (!this.used.has(uid)) {
-        this.used.add(uid)
-        return uid
-      }
+    const busy = uidsInUse()
+    for (let i = 0; i < this.span; i++) {
+      const uid = this.base + ((this.next + i) % this.span)
+      if (this.used.has(uid) || busy.has(uid)) continue
+      this.used.add(uid)
+      this.next = (this.next + i + 1) % this.span
+      return uid
     }
     throw new Error('no free sandbox uid')
   }
