@@ -174,7 +174,7 @@ export class SkillRegistry implements SkillCatalog {
   }
 
   private all(): Map<string, LoadedSkill> {
-    // Folder skills win a name clash with an MCP tool.
+    // No clash is possible: folder names cannot contain `__`, MCP skill names always do.
     return new Map([...this.mcpSkills, ...this.folderSkills])
   }
 

@@ -38,6 +38,14 @@ const goodSkills = {
     '    return {"env": sorted(k for k in os.environ if k.startswith(("SKILL_", "OTHER_"))),',
     '            "token": os.environ.get("SKILL_TOKEN"), "session": ctx["sessionId"], "pid": os.getpid()}',
   ].join('\n'),
+  'py-slow/SKILL.md': manifest(`name: py-slow\ndescription: Sleeps when asked.\ntimeoutMs: 1500\n${echoSchema}`),
+  'py-slow/handler.py': [
+    'import os, time',
+    'def handler(args, ctx):',
+    '    if args["text"] == "sleep":',
+    '        time.sleep(30)',
+    '    return os.getpid()',
+  ].join('\n'),
   'slow/SKILL.md': manifest(`name: slow\ndescription: Never finishes.\ntimeoutMs: 200\n${echoSchema}`),
   'slow/handler.ts': 'export default () => new Promise(() => {})\n',
 }
@@ -84,7 +92,7 @@ describe('SkillRegistry with folder skills', () => {
   })
 
   it('loads the good skills and describes them', () => {
-    expect(registry.list().map((s) => s.name)).toEqual(['echo', 'py-env', 'slow', 'zod-ref'])
+    expect(registry.list().map((s) => s.name)).toEqual(['echo', 'py-env', 'py-slow', 'slow', 'zod-ref'])
     expect(registry.get('echo')?.signature).toBe('echo(text: str, times: int = 1) -> str')
     expect(registry.get('zod_ref')?.signature).toBe('zod_ref(city: str, days: int = 3) -> dict')
     expect(registry.get('py-env')?.kind).toBe('py')
@@ -165,14 +173,23 @@ describe('SkillRegistry with folder skills', () => {
     expect(after.pid).not.toBe(first.pid)
   })
 
+  it('replaces a Python worker whose call timed out', async () => {
+    const ctx = skillContext(workspace.path)
+    const before = await callSkill(registry, ctx, 'py-slow', ['pid'])
+    await expect(callSkill(registry, ctx, 'py-slow', ['sleep'])).rejects.toThrow('py_slow(): timed out after 1500 ms')
+    const after = await callSkill(registry, ctx, 'py-slow', ['pid'])
+    expect(typeof after).toBe('number')
+    expect(after).not.toBe(before)
+  })
+
   it('selects skills per agent and per task', () => {
-    expect(registry.select({ agent: ['echo', 'py_*'] }).names).toEqual(['echo', 'py-env'])
+    expect(registry.select({ agent: ['echo', 'py_*'] }).names).toEqual(['echo', 'py-env', 'py-slow'])
     expect(registry.select({ agent: ['echo', 'py-env'], task: ['echo', 'slow', 'ghost'] })).toEqual({
       names: ['echo'],
       unknown: ['ghost'],
       notAllowed: ['slow'],
     })
-    expect(registry.select({}).names).toHaveLength(4)
+    expect(registry.select({}).names).toHaveLength(5)
   })
 })
 
