@@ -17,6 +17,14 @@ const csv = z.preprocess(
   z.array(z.string()),
 )
 
+/** Express `trust proxy`: true/false, a hop count, or a list of trusted addresses/subnets. */
+const trustProxyValue = (v: unknown) => {
+  const value = emptyToUndefined(v)
+  if (typeof value !== 'string') return value
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true'
+  return /^\d+$/.test(value) ? Number(value) : value
+}
+
 export const LLM_PROVIDER_TYPES = ['anthropic', 'openai-compatible', 'openai', 'scripted'] as const
 
 /** Every environment variable the service reads. `.env.example` documents each one. */
@@ -53,6 +61,18 @@ export const envSchema = z.object({
     emptyToUndefined,
     z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   ),
+  // HTTP hardening (src/motia/http); a limit of 0 switches that limit off.
+  RATE_LIMIT_PER_MINUTE: intWithDefault(120, 0),
+  RATE_LIMIT_IP_PER_MINUTE: intWithDefault(300, 0),
+  MAX_RUNNING_TASKS_PER_KEY: intWithDefault(8, 0),
+  CORS_ORIGINS: csv,
+  MAX_BODY_BYTES: intWithDefault(1_048_576, 1),
+  REQUEST_TIMEOUT_MS: intWithDefault(30_000, 1),
+  TRUST_PROXY: z.preprocess(
+    trustProxyValue,
+    z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+  ),
+  EXECUTION_RETENTION_DAYS: intWithDefault(7, 0),
 })
 
 export type EnvConfig = z.infer<typeof envSchema>
