@@ -12,8 +12,6 @@ import { recordingInvoker } from './skill-calls'
 import { truncateMiddle } from './truncate'
 import type { ExecutionErrorInfo } from './types'
 
-const SESSION_OBSERVATION_CHARS = 600
-
 /**
  * The execute-observe-repair loop of one agent: ask for a program, run it in the sandbox, show the
  * model what it printed or how it failed, until `final_answer` or `maxSteps`.
@@ -25,7 +23,7 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
   try {
     llm = scope.llm.get(agent.llm)
   } catch (err) {
-    return { status: 'failed', answer: null, error: toErrorInfo(err, 'llm_misconfigured'), observations: '' }
+    return { status: 'failed', answer: null, error: toErrorInfo(err, 'llm_misconfigured') }
   }
   const turn: LlmTurnOptions = {
     llm,
@@ -50,20 +48,18 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
   const skills = subagents.length ? [...agent.skills, DELEGATE_SKILL] : agent.skills
   const messages: LlmMessage[] = [{ role: 'user', content: buildTaskMessage(run.task, run.history) }]
   let lastError = 'none'
-  let observations = ''
 
   const cancelled = (): AgentOutcome => ({
     status: 'cancelled',
     answer: null,
     error: { code: 'cancelled', message: 'The execution was cancelled' },
-    observations,
   })
 
   for (let step = 1; step <= agent.maxSteps; step++) {
     if (scope.signal.aborted) return cancelled()
     if (!scope.totals.takeStep()) {
       const message = `Execution stopped: all ${scope.limits.maxTotalSteps} agent steps of this execution are used (last error: ${lastError})`
-      return { status: 'failed', answer: null, error: { code: 'step_budget_exceeded', message }, observations }
+      return { status: 'failed', answer: null, error: { code: 'step_budget_exceeded', message } }
     }
 
     let program: Awaited<ReturnType<typeof generateProgram>>
@@ -71,7 +67,7 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
       program = await generateProgram(turn, messages, agent.planning === 'separate' && step === 1)
     } catch (err) {
       if (scope.signal.aborted) return cancelled()
-      return { status: 'failed', answer: null, error: toErrorInfo(err, 'llm_error'), observations }
+      return { status: 'failed', answer: null, error: toErrorInfo(err, 'llm_error') }
     }
     if (step === 1 && program.plan) {
       run.log.add({ type: 'plan', startedAt: new Date().toISOString(), durationMs: 0, plan: program.plan })
@@ -101,7 +97,7 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
     } catch (err) {
       if (scope.signal.aborted) return cancelled()
       const error = { code: 'sandbox_error', message: `Sandbox failed to run the program: ${errorMessage(err)}` }
-      return { status: 'failed', answer: null, error, observations }
+      return { status: 'failed', answer: null, error }
     }
     scope.totals.sandboxMs += result.durationMs
     const recordChars = scope.limits.recordChars
@@ -117,7 +113,6 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
       isolation: result.isolation ? [result.isolation.adapter, ...result.isolation.details].join(', ') : undefined,
     })
     if (scope.signal.aborted) return cancelled()
-    observations = truncateMiddle(result.stdout.trim(), SESSION_OBSERVATION_CHARS)
 
     if (!result.ok) {
       lastError = result.error ? `${result.error.type}: ${result.error.message}` : 'the program failed'
@@ -128,14 +123,14 @@ export async function runAgentLoop(scope: ExecutionScope, run: AgentRun): Promis
     if (result.hasFinalAnswer || (agent.outputIsAnswer && printed !== '')) {
       const answer = result.hasFinalAnswer ? renderAnswer(result.finalAnswer) : printed
       run.log.add({ type: 'final', startedAt: new Date().toISOString(), durationMs: 0, answer })
-      return { status: 'completed', answer, error: null, observations }
+      return { status: 'completed', answer, error: null }
     }
     lastError = 'the program ended without final_answer'
     messages.push({ role: 'user', content: observeUnfinishedRun(result, scope.limits) })
   }
 
   const message = `Agent "${agent.name}" stopped after ${agent.maxSteps} steps without final_answer; last error: ${lastError}`
-  return { status: 'failed', answer: null, error: { code: 'max_steps_exceeded', message }, observations }
+  return { status: 'failed', answer: null, error: { code: 'max_steps_exceeded', message } }
 }
 
 /** Skills go to the catalog's invoker; `delegate` starts a subagent. Every call is recorded as it completes. */

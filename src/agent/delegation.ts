@@ -69,7 +69,7 @@ async function runChild(
     sandbox = await scope.sandboxes.get(run.agent.sandbox).openSession({ id, workspaceDir })
   } catch (err) {
     const error = { code: 'sandbox_error', message: `Could not open a sandbox: ${errorMessage(err)}` }
-    return { status: 'failed', answer: null, error, observations: '' }
+    return { status: 'failed', answer: null, error }
   }
   try {
     return await runLoop({ ...scope, workspaceDir }, { ...run, sandbox })

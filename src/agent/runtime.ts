@@ -7,12 +7,12 @@ import { runAgentLoop } from './agent-loop'
 import { type AgentsConfig, type ResolvedAgent, resolveAgents } from './agents-config'
 import { nowIso, RunTotals, StepLog } from './record'
 import { type AgentLimits, type AgentOutcome, DEFAULT_LIMITS, type LlmSource, type SandboxSource } from './scope'
-import { renderHistory, type SessionStore, type SessionTurn } from './sessions'
+import { renderHistory, type SessionStore, sessionTurnOf } from './sessions'
 import type { AgentEvent, ExecutionRecord, ExecutionStatus } from './types'
 
 export type { AgentLimits } from './scope'
 export type { SessionStore, SessionTurn } from './sessions'
-export { InMemorySessionStore } from './sessions'
+export { InMemorySessionStore, sessionTurnOf } from './sessions'
 
 export interface RunTaskOptions {
   task: string
@@ -103,7 +103,7 @@ export class AgentRuntime {
       outcome = await this.execute(options, { executionId, sessionId, agentName, log, totals, emit })
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'internal_error'
-      outcome = { status: 'failed', answer: null, error: { code, message: errorMessage(err) }, observations: '' }
+      outcome = { status: 'failed', answer: null, error: { code, message: errorMessage(err) } }
     }
 
     const finishedAt = nowIso()
@@ -129,7 +129,7 @@ export class AgentRuntime {
       finishedAt,
     }
     if (options.appendToSession !== false && SESSION_ID.test(sessionId)) {
-      await this.deps.sessions.append(sessionId, toSessionTurn(record, outcome.observations)).catch(() => undefined)
+      await this.deps.sessions.append(sessionId, sessionTurnOf(record)).catch(() => undefined)
     }
     emit({ type: 'status', executionId, status: record.status })
     return record
@@ -165,7 +165,6 @@ export class AgentRuntime {
         status: 'cancelled',
         answer: null,
         error: { code: 'cancelled', message: 'The execution was cancelled' },
-        observations: '',
       }
     }
     // One sandbox session per agent session: notebook variables persist across steps and turns.
@@ -204,17 +203,6 @@ export class AgentRuntime {
       )
     }
     return [...new Set(names)]
-  }
-}
-
-function toSessionTurn(record: ExecutionRecord, observations: string): SessionTurn {
-  return {
-    executionId: record.executionId,
-    task: record.task,
-    answer: record.result,
-    status: record.status,
-    observations: observations || undefined,
-    at: record.finishedAt ?? nowIso(),
   }
 }
 

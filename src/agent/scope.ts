@@ -73,6 +73,4 @@ export interface AgentOutcome {
   status: 'completed' | 'failed' | 'cancelled'
   answer: string | null
   error: ExecutionErrorInfo | null
-  /** Last program output, shortened: kept in the session as the turn's key observations. */
-  observations: string
 }

@@ -1,6 +1,6 @@
 import { renderPrompt } from './prompts'
 import { estimateTokens, truncateMiddle } from './truncate'
-import type { ExecutionStatus } from './types'
+import type { ExecutionRecord, ExecutionStatus } from './types'
 
 /** One finished task of a session, as later tasks of the same session see it. */
 export interface SessionTurn {
@@ -41,6 +41,25 @@ export class InMemorySessionStore implements SessionStore {
   }
 }
 
+const OBSERVATION_CHARS = 600
+
+/**
+ * The turn a finished execution adds to its session. Key observations are the last program output
+ * of the agent itself, shortened. The Motia layer (appendToSession: false) appends this too.
+ */
+export function sessionTurnOf(record: ExecutionRecord): SessionTurn {
+  const lastRun = record.steps.findLast((s) => s.type === 'execution')
+  const printed = lastRun?.type === 'execution' ? lastRun.stdout.trim() : ''
+  return {
+    executionId: record.executionId,
+    task: record.task,
+    answer: record.result,
+    status: record.status,
+    observations: printed ? truncateMiddle(printed, OBSERVATION_CHARS) : undefined,
+    at: record.finishedAt ?? new Date().toISOString(),
+  }
+}
+
 const TURN_ANSWER_CHARS = 2_000
 const TURN_OBSERVATION_CHARS = 600
 
@@ -66,6 +85,10 @@ export function renderHistory(turns: SessionTurn[], budgetTokens: number): strin
     if (used + cost > budgetTokens) break
     kept.unshift(rendered[i])
     used += cost
+  }
+  if (kept.length === 0) {
+    // Even the newest turn is over budget: keep a shortened copy rather than forget the last answer.
+    kept.push(truncateMiddle(rendered[rendered.length - 1], budgetTokens * 4))
   }
   const omitted = turns.length - kept.length
   const note = omitted > 0 ? `(${omitted} earlier turn${omitted === 1 ? '' : 's'} omitted to save space)\n` : ''

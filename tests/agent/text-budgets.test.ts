@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { fillTemplate, renderPrompt } from '../../src/agent/prompts'
-import { InMemorySessionStore, renderHistory, type SessionTurn } from '../../src/agent/sessions'
+import { InMemorySessionStore, renderHistory, type SessionTurn, sessionTurnOf } from '../../src/agent/sessions'
 import { estimateTokens, truncateMiddle, truncateTraceback } from '../../src/agent/truncate'
+import type { ExecutionRecord } from '../../src/agent/types'
 
 const turn = (n: number, answer: string): SessionTurn => ({
   executionId: `e${n}`,
@@ -55,6 +56,13 @@ describe('session history', () => {
     expect(text).toMatch(/\(\d+ earlier turns omitted/)
   })
 
+  it('keeps a shortened newest turn when even that one is over budget', () => {
+    const text = renderHistory([turn(1, 'old'), turn(2, `huge ${'z'.repeat(5_000)}`)], 100)
+    expect(text).toContain('Task: task 2')
+    expect(text).toContain('(1 earlier turn omitted')
+    expect(text.length).toBeLessThan(700)
+  })
+
   it('is empty for a new session', () => {
     expect(renderHistory([], 1_000)).toBe('')
   })
@@ -69,5 +77,33 @@ describe('InMemorySessionStore', () => {
     expect((await store.load('s')).map((t) => t.answer)).toEqual(['a again', 'b'])
     await store.clear('s')
     expect(await store.load('s')).toEqual([])
+  })
+})
+
+describe('sessionTurnOf', () => {
+  it('keeps task, answer, status and the last program output as observations', () => {
+    const step = (stdout: string, index: number) => ({
+      type: 'execution' as const,
+      index,
+      agent: 'master',
+      startedAt: '',
+      durationMs: 1,
+      ok: true,
+      stdout,
+      stderr: '',
+      hasFinalAnswer: true,
+    })
+    const record = {
+      executionId: 'e9',
+      task: 'count rows',
+      result: '3 rows',
+      status: 'completed',
+      steps: [step('first try', 0), step(`rows: 3\n${'.'.repeat(2_000)}`, 1)],
+      finishedAt: '2026-01-01T00:00:00.000Z',
+    } as unknown as ExecutionRecord
+    const t = sessionTurnOf(record)
+    expect(t).toMatchObject({ executionId: 'e9', task: 'count rows', answer: '3 rows', status: 'completed' })
+    expect(t.observations?.startsWith('rows: 3')).toBe(true)
+    expect(t.observations?.length).toBeLessThanOrEqual(600)
   })
 })
