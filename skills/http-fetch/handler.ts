@@ -58,7 +58,13 @@ export default async function httpFetch(
   let url = checkUrl(args.url, s.allowHosts)
   let response: Response
   for (let hop = 0; ; hop++) {
-    response = await fetch(url, { redirect: 'manual', signal: ctx.signal, headers: { 'user-agent': s.userAgent } })
+    response = await fetch(url, { redirect: 'manual', signal: ctx.signal, headers: { 'user-agent': s.userAgent } }).catch(
+      (err) => {
+        if (ctx.signal.aborted) throw err
+        const cause = (err as { cause?: { message?: string } }).cause?.message
+        throw new Error(`cannot reach ${url.host}: ${cause ?? (err as Error).message}`)
+      },
+    )
     const location = response.headers.get('location')
     if (response.status < 300 || response.status >= 400 || !location) break
     if (hop >= s.maxRedirects) throw new Error(`more than ${s.maxRedirects} redirects`)

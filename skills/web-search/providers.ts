@@ -16,8 +16,17 @@ export interface SearchProvider {
   search(query: string, maxResults: number, signal: AbortSignal): Promise<SearchHit[]>
 }
 
+/** fetch() says only "fetch failed"; the cause names the real problem (ECONNREFUSED, DNS, ...). */
+export const fetchFailure = (err: unknown) => {
+  const cause = (err as { cause?: { message?: string } }).cause?.message
+  return cause ?? (err instanceof Error ? err.message : String(err))
+}
+
 async function getJson(url: string, init: RequestInit, provider: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url, init)
+  const response = await fetch(url, init).catch((err) => {
+    if (init.signal?.aborted) throw err
+    throw new Error(`${provider} unreachable: ${fetchFailure(err)}`)
+  })
   if (!response.ok) throw new Error(`${provider} answered HTTP ${response.status}`)
   return (await response.json()) as Record<string, unknown>
 }

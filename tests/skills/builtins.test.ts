@@ -5,7 +5,7 @@ import { createLlmClient } from '../../src/llm'
 import type { SkillsConfig } from '../../src/skills/config'
 import { SkillRegistry } from '../../src/skills/registry'
 import { type FakeLlmServer, startFakeLlmServer } from '../fake-llm/server'
-import { type FakeWebServer, json, searxngResponse, startFakeWeb } from './fake-web'
+import { closedPort, type FakeWebServer, json, searxngResponse, startFakeWeb } from './fake-web'
 import { callSkill, ROOT, skillContext, tempDir } from './helpers'
 
 const BUILTINS = ['code-analysis', 'http-fetch', 'list-files', 'read-file', 'summarize', 'web-search', 'write-file']
@@ -123,10 +123,11 @@ describe('built-in skills', () => {
 
     it('reports every failure when no provider answers', async () => {
       const settings = { 'web-search': { braveEndpoint: `${web.url}/broken` } }
-      const brave = await load({ BRAVE_API_KEY: 'k' }, settings)
+      const port = await closedPort()
+      const brave = await load({ BRAVE_API_KEY: 'k', SEARXNG_URL: `http://127.0.0.1:${port}` }, settings)
       try {
         await expect(callSkill(brave, ctx(), 'web-search', ['x'])).rejects.toThrow(
-          'web_search(): every search provider failed (brave: Brave answered HTTP 500)',
+          `web_search(): every search provider failed (searxng: SearXNG unreachable: connect ECONNREFUSED 127.0.0.1:${port}; brave: Brave answered HTTP 500)`,
         )
       } finally {
         await brave.close()
@@ -234,6 +235,15 @@ describe('built-in skills', () => {
       await expect(callSkill(registry, ctx(), 'http-fetch', [`${web.url}/binary`])).rejects.toThrow(
         'is image/png, not text',
       )
+      const port = await closedPort()
+      const down = await load({}, { 'http-fetch': { allowHosts: [`127.0.0.1:${port}`] } })
+      try {
+        await expect(callSkill(down, ctx(), 'http-fetch', [`http://127.0.0.1:${port}/`])).rejects.toThrow(
+          `http_fetch(): cannot reach 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+        )
+      } finally {
+        await down.close()
+      }
       const closed = await load()
       try {
         await expect(callSkill(closed, ctx(), 'http-fetch', [`${web.url}/page`])).rejects.toThrow(

@@ -73,3 +73,12 @@ export const searxngResponse = (query: string) => ({
   suggestions: [],
   unresponsive_engines: [],
 })
+
+/** A 127.0.0.1 port with nothing listening (taken from the OS, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address() as AddressInfo
+  await new Promise((done) => server.close(done))
+  return port
+}
