@@ -4,6 +4,11 @@ import { ConfigError } from './errors'
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional())
 const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional())
+// LLM base URLs: a bare `localhost:11434` parses as a URL with scheme "localhost:", so require http(s).
+const optionalHttpUrl = z.preprocess(
+  emptyToUndefined,
+  z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+)
 const intWithDefault = (def: number, min = 0) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def))
 const csv = z.preprocess(
@@ -34,12 +39,12 @@ export const envSchema = z.object({
   REDIS_URL: optionalUrl,
   DEFAULT_LLM_PROVIDER: z.preprocess(emptyToUndefined, z.enum(LLM_PROVIDER_TYPES).optional()),
   DEFAULT_LLM_MODEL: optionalString,
-  LLM_BASE_URL: optionalUrl,
+  LLM_BASE_URL: optionalHttpUrl,
   LLM_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
-  ANTHROPIC_BASE_URL: optionalUrl,
+  ANTHROPIC_BASE_URL: optionalHttpUrl,
   OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalUrl,
+  OPENAI_BASE_URL: optionalHttpUrl,
   LLM_SCRIPT_FILE: optionalString,
   LLM_TIMEOUT_MS: intWithDefault(120_000, 1),
   LLM_MAX_RETRIES: intWithDefault(3, 0),
@@ -57,6 +62,7 @@ export const envSchema = z.object({
   AGENT_API_KEYS: csv,
   AGENT_API_KEYS_FILE: optionalString,
   AGENT_CONCURRENCY: intWithDefault(4, 1),
+  SHUTDOWN_GRACE_MS: intWithDefault(30_000, 0),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

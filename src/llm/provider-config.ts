@@ -16,7 +16,7 @@ export type SecretSource = Record<string, string | undefined>
 const providerSchema = z.strictObject({
   type: z.enum(LLM_PROVIDER_TYPES),
   model: z.string().min(1).optional(),
-  baseUrl: z.url().optional(),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   apiKeyEnv: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not a key')

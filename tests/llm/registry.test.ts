@@ -209,7 +209,10 @@ providers:
       'providers:\n  glm:\n    type: openai\n    apiKeyEnv: sk-live-123\n',
       /providers\.glm\.apiKeyEnv: must be the name of an environment variable/,
     ],
-    ['providers:\n  glm:\n    type: openai-compatible\n    baseUrl: localhost\n', /providers\.glm\.baseUrl: /],
+    [
+      'providers:\n  glm:\n    type: openai-compatible\n    baseUrl: localhost:11434\n',
+      /providers\.glm\.baseUrl: must be an http:\/\/ or https:\/\/ URL/,
+    ],
     ['providers:\n  glm:\n    type: openai\n    timeoutMs: -5\n', /providers\.glm\.timeoutMs: /],
     ['default: nope\nproviders: {}\n', /default: no provider named "nope"/],
     ['providers: [\n', /not valid YAML/],
