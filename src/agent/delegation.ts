@@ -61,8 +61,9 @@ async function runChild(
   runLoop: AgentLoop,
 ): Promise<AgentOutcome> {
   let sandbox: AgentRun['sandbox']
-  // Its own sandbox session and workspace beside the parent's: concurrent subagents never share
+  // Its own sandbox session and directory beside the session's: concurrent subagents never share
   // notebook state, and sandboxes that give each session its own uid keep their directories apart.
+  // File skills run on the host with the session workspace, so subagents still share the files.
   const id = `${scope.sessionId}.${run.agent.name}.${run.delegation!.id.slice(0, 8)}`
   const workspaceDir = join(dirname(scope.workspaceDir), id)
   try {
@@ -72,7 +73,7 @@ async function runChild(
     return { status: 'failed', answer: null, error }
   }
   try {
-    return await runLoop({ ...scope, workspaceDir }, { ...run, sandbox })
+    return await runLoop(scope, { ...run, sandbox })
   } finally {
     await sandbox.close().catch(() => undefined)
   }

@@ -6,9 +6,9 @@ import { type Harness, planAndCode, startHarness } from './harness'
 const agents = {
   defaultAgent: 'master',
   agents: {
-    master: { description: 'coordinator', skills: [], delegates: ['researcher', 'coder'], maxSteps: 3 },
+    master: { description: 'coordinator', skills: ['read-file'], delegates: ['researcher', 'coder'], maxSteps: 3 },
     researcher: { description: 'finds capitals', skills: ['lookup'], maxSteps: 2 },
-    coder: { description: 'does arithmetic', skills: [], maxSteps: 2 },
+    coder: { description: 'does arithmetic', skills: ['write-file'], maxSteps: 2 },
   },
 }
 
@@ -101,6 +101,18 @@ describe('delegation', () => {
     const d = record.steps.find((s): s is DelegationStep => s.type === 'delegation')!
     expect(d.status).toBe('failed')
     expect(d.steps.filter((s) => s.type === 'execution')).toHaveLength(2)
+  })
+
+  it('shares the session workspace: a file the coder writes is read by the master', async () => {
+    h.server.setResponder((req) => {
+      if (agentOf(req) === 'master') {
+        return planAndCode('delegate("coder", "Write notes.txt")\nfinal_answer(read_file("notes.txt"))')
+      }
+      return planAndCode('write_file("notes.txt", "written by coder")\nfinal_answer("done")')
+    })
+    const record = await h.runtime(agents).runTask({ task: 'Have the coder write notes', sessionId: 'shared-files' })
+    expect(record.status).toBe('completed')
+    expect(record.result).toBe('written by coder')
   })
 
   it('refuses agents the parent may not delegate to', async () => {

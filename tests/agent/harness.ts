@@ -26,7 +26,16 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const server = await startFakeLlmServer()
   const workspaceRoot = mkdtempSync(join(tmpdir(), 'agent-test-'))
-  const skills = await SkillRegistry.load({ rootDir: process.cwd(), builtinDir: FIXTURE_SKILLS })
+  // Fixture skills plus the built-in file skills (host-side, shared by every agent of a session).
+  const skills = await SkillRegistry.load({
+    rootDir: process.cwd(),
+    builtinDir: FIXTURE_SKILLS,
+    skillsConfig: {
+      extraDirs: ['skills'],
+      disabled: ['code-analysis', 'http-fetch', 'summarize', 'web-search'],
+      settings: {},
+    },
+  })
   const sandboxes = new SandboxRegistry(
     sandboxConfigSchema.parse({
       default_adapter: 'local',
