@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { type EnvConfig, LLM_PROVIDER_TYPES } from '../config/env'
 import { loadYamlFile } from '../config/yaml-file'
@@ -52,8 +53,12 @@ const DEFAULT_MODELS: Record<LlmProviderType, string> = {
   scripted: SCRIPTED_MODEL,
 }
 
-export function loadLlmFile(env: EnvConfig): LlmFileConfig {
-  return loadYamlFile(env.LLM_CONFIG_FILE, llmFileSchema, {})
+/** Relative paths in settings are relative to the project root, not to wherever the process started. */
+const under = (rootDir: string, path: string | undefined) =>
+  path === undefined || isAbsolute(path) ? path : resolve(rootDir, path)
+
+export function loadLlmFile(env: EnvConfig, rootDir: string): LlmFileConfig {
+  return loadYamlFile(under(rootDir, env.LLM_CONFIG_FILE) as string, llmFileSchema, {})
 }
 
 /** The provider type for "default": DEFAULT_LLM_PROVIDER, else the first vendor whose key or URL is set. */
@@ -66,7 +71,7 @@ export function detectDefaultType(env: EnvConfig): LlmProviderType | undefined {
 }
 
 /** Provider "default", from DEFAULT_LLM_MODEL and the vendor variables of its type. */
-export function defaultProviderSpec(env: EnvConfig, type: LlmProviderType): LlmProviderSpec {
+export function defaultProviderSpec(env: EnvConfig, type: LlmProviderType, rootDir: string): LlmProviderSpec {
   const spec: LlmProviderSpec = {
     name: 'default',
     type,
@@ -83,7 +88,11 @@ export function defaultProviderSpec(env: EnvConfig, type: LlmProviderType): LlmP
     case 'openai-compatible':
       return { ...spec, apiKey: env.LLM_API_KEY, baseUrl: env.LLM_BASE_URL, sources: envSources(type) }
     case 'scripted':
-      return { ...spec, scriptFile: env.LLM_SCRIPT_FILE ?? DEFAULT_SCRIPT_FILE, sources: envSources(type) }
+      return {
+        ...spec,
+        scriptFile: under(rootDir, env.LLM_SCRIPT_FILE ?? DEFAULT_SCRIPT_FILE),
+        sources: envSources(type),
+      }
   }
 }
 
@@ -106,6 +115,7 @@ export function namedProviderSpec(
   entry: ProviderEntry,
   env: EnvConfig,
   secrets: SecretSource,
+  rootDir: string,
 ): LlmProviderSpec {
   const field = (f: string) => `${env.LLM_CONFIG_FILE} providers.${name}.${f}`
   const keyEnv = entry.apiKeyEnv ?? KEY_ENV[entry.type]
@@ -118,7 +128,7 @@ export function namedProviderSpec(
     apiKey: keyEnv ? secrets[keyEnv]?.trim() || undefined : undefined,
     timeoutMs: entry.timeoutMs ?? env.LLM_TIMEOUT_MS,
     maxRetries: entry.maxRetries ?? env.LLM_MAX_RETRIES,
-    scriptFile: entry.scriptFile,
+    scriptFile: under(rootDir, entry.scriptFile),
     sources: {
       model: field('model'),
       baseUrl: field('baseUrl'),

@@ -29,8 +29,8 @@ export interface LlmRegistry {
   has(name: string): boolean
   names(): string[]
   readonly defaultName: string | undefined
-  /** For /ready: each provider's status; `ready` when the default provider can be used. */
-  describe(): { defaultName: string | undefined; ready: boolean; providers: LlmProviderStatus[] }
+  /** For /ready: each provider's status; `ready` when the default provider can be used, else `reason` says why. */
+  describe(): { defaultName: string | undefined; ready: boolean; reason?: string; providers: LlmProviderStatus[] }
 }
 
 interface Entry {
@@ -49,16 +49,20 @@ const NO_PROVIDER =
  * A provider missing a key is recorded, not fatal: the server still starts, `describe()` reports it and
  * `get()` throws the message naming what to set. A broken config file does stop start-up (ConfigError).
  */
-export function createLlmRegistry(env: EnvConfig, secrets: SecretSource = process.env): LlmRegistry {
-  const file = loadLlmFile(env)
+export function createLlmRegistry(
+  env: EnvConfig,
+  secrets: SecretSource = process.env,
+  rootDir: string = process.cwd(),
+): LlmRegistry {
+  const file = loadLlmFile(env, rootDir)
   const entries = new Map<string, Entry>()
   const defaultType = detectDefaultType(env)
-  if (defaultType) entries.set('default', build(defaultProviderSpec(env, defaultType)))
+  if (defaultType) entries.set('default', build(defaultProviderSpec(env, defaultType, rootDir)))
   for (const [name, entry] of Object.entries(file.providers)) {
     if (name === 'default' && defaultType) {
       throw new ConfigError(`${env.LLM_CONFIG_FILE}: providers.default: the name "default" is taken by the environment`)
     }
-    const spec = namedProviderSpec(name, entry, env, secrets)
+    const spec = namedProviderSpec(name, entry, env, secrets, rootDir)
     entries.set(name, build(spec, missingNamedKey(entry, spec)))
   }
   const defaultName = defaultType ? 'default' : (file.default ?? (entries.has('default') ? 'default' : undefined))
@@ -85,8 +89,10 @@ export function createLlmRegistry(env: EnvConfig, secrets: SecretSource = proces
     names: () => [...entries.keys()],
     defaultName,
     describe() {
-      const ready = defaultName !== undefined && entries.get(defaultName)?.client !== undefined
-      return { defaultName, ready, providers: [...entries.values()].map((e) => e.status) }
+      const providers = [...entries.values()].map((e) => e.status)
+      const chosen = defaultName === undefined ? undefined : entries.get(defaultName)
+      if (chosen?.client) return { defaultName, ready: true, providers }
+      return { defaultName, ready: false, reason: chosen?.error?.message ?? NO_PROVIDER, providers }
     },
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -42,8 +42,8 @@ describe('the default provider from the environment', () => {
     const llm = registry({})
     expect(llm.defaultName).toBeUndefined()
     expect(llm.names()).toEqual([])
-    expect(llm.describe()).toEqual({ defaultName: undefined, ready: false, providers: [] })
     const err = thrown(() => llm.get())
+    expect(llm.describe()).toEqual({ defaultName: undefined, ready: false, reason: err.message, providers: [] })
     expect(err).toBeInstanceOf(LlmError)
     expect((err as LlmError).code).toBe('llm_misconfigured')
     expect(err.message).toMatch(/set DEFAULT_LLM_PROVIDER \(anthropic \| openai-compatible \| openai \| scripted\)/)
@@ -99,6 +99,7 @@ describe('the default provider from the environment', () => {
     expect(llm.describe()).toEqual({
       defaultName: 'default',
       ready: false,
+      reason: message,
       providers: [
         {
           name: 'default',
@@ -223,6 +224,18 @@ providers:
     expect(err.message.startsWith(`${path}: `)).toBe(true)
     expect(err.message).toMatch(message)
     expect(err.message).not.toContain('\n')
+  })
+
+  it('reads relative paths (config file, script files) from the given project root', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'llm-root-'))
+    mkdirSync(join(root, 'conf'))
+    writeFileSync(
+      join(root, 'conf', 'llm.yaml'),
+      'providers:\n  demo:\n    type: scripted\n    scriptFile: conf/demo.yaml\n',
+    )
+    writeFileSync(join(root, 'conf', 'demo.yaml'), '- reply: from the root\n')
+    const llm = createLlmRegistry(loadEnv({ LLM_CONFIG_FILE: 'conf/llm.yaml' }), {}, root)
+    expect((await llm.get('demo').generate(ask)).text).toBe('from the root')
   })
 
   it('accepts the committed config/llm.yaml, which holds only commented examples', () => {
