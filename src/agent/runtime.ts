@@ -7,6 +7,7 @@ import { runAgentLoop } from './agent-loop'
 import { type AgentsConfig, type ResolvedAgent, resolveAgents } from './agents-config'
 import { nowIso, RunTotals, StepLog } from './record'
 import { type AgentLimits, type AgentOutcome, DEFAULT_LIMITS, type LlmSource, type SandboxSource } from './scope'
+import { SessionOrder } from './session-order'
 import { renderHistory, type SessionStore, sessionTurnOf } from './sessions'
 import type { AgentEvent, ExecutionRecord, ExecutionStatus } from './types'
 
@@ -50,6 +51,7 @@ export class AgentRuntime {
   private readonly agents: Map<string, ResolvedAgent>
   private readonly defaultAgent: string
   private readonly limits: AgentLimits
+  private readonly sessionOrder = new SessionOrder()
 
   constructor(private readonly deps: AgentRuntimeDeps) {
     const resolved = resolveAgents(
@@ -85,6 +87,10 @@ export class AgentRuntime {
   async runTask(options: RunTaskOptions): Promise<ExecutionRecord> {
     const executionId = options.executionId ?? randomUUID()
     const sessionId = options.sessionId ?? randomUUID()
+    return this.sessionOrder.run(sessionId, options.signal, () => this.runInOrder(options, executionId, sessionId))
+  }
+
+  private async runInOrder(options: RunTaskOptions, executionId: string, sessionId: string): Promise<ExecutionRecord> {
     const startedAt = nowIso()
     const totals = new RunTotals(this.limits.maxTotalSteps)
     const emit = (event: AgentEvent) => {

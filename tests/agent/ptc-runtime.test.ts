@@ -164,6 +164,40 @@ describe('PTC runtime against the fake LLM server, real sandbox and skills', () 
   })
 })
 
+describe('tasks of one session', () => {
+  it('run one after another, so a task sent while another runs still sees its answer', async () => {
+    h.server.setResponder((req) =>
+      /## Task\s+first task/.test(req.messages[0].content)
+        ? { text: planAndCode('final_answer("alpha")'), delayMs: 300 }
+        : planAndCode('final_answer("beta")'),
+    )
+    const runtime = h.runtime(solo())
+    const [a, b] = await Promise.all([
+      runtime.runTask({ task: 'first task', sessionId: 'ordered' }),
+      runtime.runTask({ task: 'second task', sessionId: 'ordered' }),
+    ])
+    expect([a.result, b.result]).toEqual(['alpha', 'beta'])
+    expect(h.server.requests.map((r) => r.messages[0].content.includes('Answer: alpha'))).toEqual([false, true])
+  })
+
+  it('a queued task cancelled before its turn ends as cancelled without calling the LLM', async () => {
+    h.server.enqueue({ text: planAndCode('final_answer("slow")'), delayMs: 500 })
+    const runtime = h.runtime(solo())
+    const controller = new AbortController()
+    const first = runtime.runTask({ task: 'slow one', sessionId: 'queued-cancel' })
+    const second = runtime.runTask({ task: 'waiting one', sessionId: 'queued-cancel', signal: controller.signal })
+    const settled: string[] = []
+    void first.then(() => settled.push('first'))
+    void second.then(() => settled.push('second'))
+    controller.abort()
+    expect((await second).status).toBe('cancelled')
+    expect((await first).result).toBe('slow')
+    // It did not wait for the running task to finish.
+    expect(settled).toEqual(['second', 'first'])
+    expect(h.server.requests).toHaveLength(1)
+  })
+})
+
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 10))
 }
