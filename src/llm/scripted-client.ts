@@ -4,6 +4,7 @@ import { loadYamlFile } from '../config/yaml-file'
 import { LlmError, misconfigured } from './errors'
 import { createScriptPicker, matchPattern } from './script'
 import type { LlmProviderSpec } from './spec'
+import { cutAtStop } from './stop-sequences'
 import type { LlmClient, LlmRequest, LlmResponse } from './types'
 
 const scriptSchema = z
@@ -45,8 +46,9 @@ export function createScriptedClient(spec: LlmProviderSpec & { scriptFile: strin
         endpoint,
       )
     }
+    const { text } = cutAtStop(entry.reply, request.stop ?? [])
     if (request.onTextDelta) {
-      for (const line of entry.reply.match(/[^\n]*\n|[^\n]+$/g) ?? []) {
+      for (const line of text.match(/[^\n]*\n|[^\n]+$/g) ?? []) {
         // Yield between deltas like a real stream, so a cancel can land mid-reply.
         await new Promise((resolve) => setImmediate(resolve))
         if (request.abortSignal?.aborted) throw cancelled()
@@ -55,8 +57,8 @@ export function createScriptedClient(spec: LlmProviderSpec & { scriptFile: strin
     }
     const prompt = [request.system ?? '', ...request.messages.map((m) => m.content)].join('\n')
     return {
-      text: entry.reply,
-      usage: { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(entry.reply) },
+      text,
+      usage: { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(text) },
       latencyMs: Math.round(performance.now() - started),
       provider: 'scripted',
       providerName: spec.name,

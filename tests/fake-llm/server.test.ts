@@ -150,6 +150,19 @@ describe('Anthropic wire format', () => {
     expect(data[6]).toMatchObject({ delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } })
   })
 
+  it('ends the text before the earliest stop sequence and reports which one', async () => {
+    server.enqueue('alpha STOP beta END gamma', 'alpha STOP beta END gamma')
+    const body = anthropicBody({ stop_sequences: ['END', 'STOP'] })
+    expect(await (await post('/v1/messages', body)).json()).toMatchObject({
+      content: [{ type: 'text', text: 'alpha ' }],
+      stop_reason: 'stop_sequence',
+      stop_sequence: 'STOP',
+    })
+    const events = sseEvents(await (await post('/v1/messages', { ...body, stream: true })).text())
+    const delta = events.map((e) => JSON.parse(e.data)).find((d) => d.type === 'message_delta')
+    expect(delta.delta).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'STOP' })
+  })
+
   it('answers 529 with an overloaded_error body', async () => {
     server.enqueue({ status: 529 })
     const res = await post('/v1/messages', anthropicBody())

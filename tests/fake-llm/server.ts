@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { cutAtStop } from '../../src/llm/stop-sequences'
 import { countWords, inputWords, stopSequences, toFakeRequest } from './request'
 import type { FakeApi, FakeLlmRequest, FakeLlmServer, FakeReply, FakeResponder, ResolvedReply } from './types'
 import { completionBody, errorBodyFor, streamFrames } from './wire'
@@ -116,14 +117,7 @@ export async function startFakeLlmServer(
 
 function resolveReply(reply: FakeReply, req: FakeLlmRequest, stops: string[]): ResolvedReply {
   const r = typeof reply === 'string' ? { text: reply } : reply
-  let text = r.text ?? ''
-  let finishReason: ResolvedReply['finishReason'] = 'stop'
-  // Like the real APIs: generation ends before the first stop sequence, which is not returned.
-  const cut = Math.min(...stops.map((s) => text.indexOf(s)).filter((i) => i >= 0))
-  if (Number.isFinite(cut)) {
-    text = text.slice(0, cut)
-    finishReason = 'stop_sequence'
-  }
+  const { text, stopSequence } = cutAtStop(r.text ?? '', stops)
   const status = r.status ?? 200
   return {
     text,
@@ -133,7 +127,8 @@ function resolveReply(reply: FakeReply, req: FakeLlmRequest, stops: string[]): R
     chunkDelayMs: r.chunkDelayMs ?? 0,
     usage: r.usage ?? { inputTokens: inputWords(req), outputTokens: countWords(text) },
     headers: { ...(RETRYABLE.has(status) ? { 'retry-after': '0' } : {}), ...r.headers },
-    finishReason,
+    finishReason: stopSequence === null ? 'stop' : 'stop_sequence',
+    stopSequence,
   }
 }
 

@@ -59,4 +59,6 @@ export interface ResolvedReply {
   usage: FakeUsage
   headers: Record<string, string>
   finishReason: 'stop' | 'stop_sequence'
+  /** The stop sequence that ended the text, as Anthropic reports it. */
+  stopSequence: string | null
 }

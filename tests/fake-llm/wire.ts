@@ -100,7 +100,7 @@ function anthropicMessage(model: string, reply: ResolvedReply) {
     model,
     content: [{ type: 'text', text: reply.text }],
     stop_reason: stopReason(reply),
-    stop_sequence: null,
+    stop_sequence: reply.stopSequence,
     usage: { input_tokens: reply.usage.inputTokens, output_tokens: reply.usage.outputTokens },
   }
 }
@@ -131,7 +131,7 @@ function anthropicStream(model: string, reply: ResolvedReply): string[] {
     sse(
       {
         type: 'message_delta',
-        delta: { stop_reason: stopReason(reply), stop_sequence: null },
+        delta: { stop_reason: stopReason(reply), stop_sequence: reply.stopSequence },
         usage: { output_tokens: reply.usage.outputTokens },
       },
       'message_delta',

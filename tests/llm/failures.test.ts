@@ -104,6 +104,13 @@ describe.each(VENDOR_TYPES)('%s: retries and failures', (type) => {
   })
 })
 
+it('retries Anthropic 529 (overloaded)', async () => {
+  const client = createLlmClient(vendorSpec('anthropic', server, { maxRetries: 1 }))
+  server.enqueue({ status: 529 }, 'after overload')
+  expect((await client.generate(ask)).text).toBe('after overload')
+  expect(server.requests).toHaveLength(2)
+})
+
 describe('misconfigured clients', () => {
   it.each([
     ['anthropic', { apiKey: undefined }, /set an API key/],

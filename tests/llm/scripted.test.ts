@@ -70,6 +70,14 @@ describe('scripted provider', () => {
     expect(deltas.join('')).toBe(reply.text)
   })
 
+  it('ends the reply before the first stop sequence, like a model', async () => {
+    const client = scripted(script('- reply: "```python\\nx = 1\\n```\\nDone."\n'))
+    const deltas: string[] = []
+    const reply = await client.generate({ ...say('go'), stop: ['Done', '\n```\n'], onTextDelta: (d) => deltas.push(d) })
+    expect(reply.text).toBe('```python\nx = 1')
+    expect(deltas.join('')).toBe(reply.text)
+  })
+
   it('stops a stream when the caller cancels', async () => {
     const client = scripted(script('- reply: "a\\nb\\nc\\nd"\n'))
     const controller = new AbortController()
