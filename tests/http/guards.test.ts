@@ -3,7 +3,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type HttpGuardOptions, installHttpGuards } from '../../src/motia/http/guards'
+import { type HttpGuardOptions, installHttpGuards, MOTIA_INTERNAL_PATHS } from '../../src/motia/http/guards'
 
 type RawBodyRequest = express.Request & { rawBody?: string }
 
@@ -236,6 +236,32 @@ describe('CORS', () => {
     expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST,DELETE')
     expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization')
     expect(preflight.headers.get('access-control-allow-headers')).not.toBe('*')
+  })
+})
+
+describe('blocked paths', () => {
+  const motiaInternals = (app: Express) => {
+    app.get('/__motia/state', (_req, res) => {
+      res.json({ secret: 'every execution record' })
+    })
+    app.get('/motia/analytics/status', (_req, res) => {
+      res.json({ ok: true })
+    })
+  }
+
+  it("answers 404 for Motia's unauthenticated Workbench back-end when told to, and leaves the API alone", async () => {
+    const closed = await startApp({ blockedPaths: [MOTIA_INTERNAL_PATHS] }, motiaInternals)
+    for (const path of ['/__motia/state', '/__motia', '/motia/analytics/status']) {
+      const res = await fetch(`${closed}${path}`)
+      expect(res.status).toBe(404)
+      expect(await res.json()).toMatchObject({ code: 'not_found' })
+    }
+    expect((await postJson(`${closed}/agent/execute`, '{}')).status).toBe(202)
+    const lookalike = await fetch(`${closed}/__motia_not_internal`)
+    expect(lookalike.headers.get('content-type')).not.toContain('problem+json')
+
+    const openApp = await startApp({}, motiaInternals)
+    expect((await fetch(`${openApp}/__motia/state`)).status).toBe(200)
   })
 })
 

@@ -14,9 +14,16 @@ export interface HttpGuardOptions {
   timeoutExempt?: RegExp[]
   /** Path prefixes of the JSON API: they get a deny-all CSP and `no-store`; other paths are Workbench. */
   apiPrefixes?: string[]
+  /** Paths answered 404 before anything else sees them, e.g. MOTIA_INTERNAL_PATHS in production. */
+  blockedPaths?: RegExp[]
 }
 
 export const SSE_PATH = /^\/agent\/executions\/[^/]+\/events\/?$/
+/**
+ * Motia's Workbench back-end: state read/write, queue drain, step sources, flow config writes. None
+ * of it checks our API keys, so production blocks it (and runs without Workbench).
+ */
+export const MOTIA_INTERNAL_PATHS = /^\/(__motia|motia)(\/|$)/
 export const API_PREFIXES = ['/agent', '/skills', '/health', '/ready', '/metrics', '/openapi.json']
 
 const CORS_ALLOWED_HEADERS = ['authorization', 'x-api-key', 'content-type', 'last-event-id', 'idempotency-key']
@@ -31,6 +38,7 @@ export function installHttpGuards(app: Express, options: HttpGuardOptions): void
   const apiPrefixes = options.apiPrefixes ?? API_PREFIXES
   app.set('trust proxy', options.trustProxy ?? false)
   app.use(securityHeaders(apiPrefixes))
+  app.use(blockPaths(options.blockedPaths ?? []))
   app.use(normaliseClientIp)
   app.use(corsPolicy(options.corsOrigins))
   app.use(requestTimeout(options.requestTimeoutMs, options.timeoutExempt ?? [SSE_PATH]))
@@ -60,6 +68,13 @@ function securityHeaders(apiPrefixes: string[]): RequestHandler {
       res.setHeader('cache-control', 'no-store')
       apiCsp(req, res, next)
     })
+  }
+}
+
+function blockPaths(patterns: RegExp[]): RequestHandler {
+  return (req, res, next) => {
+    if (!patterns.some((pattern) => pattern.test(req.path))) return next()
+    sendProblem(res, problem(404, 'not_found', `No route ${req.method} ${req.path}`))
   }
 }
 
