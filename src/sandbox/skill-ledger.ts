@@ -6,7 +6,8 @@ const PREVIEW_CHARS = 200
 /** A skill named `web-search` is the Python function `web_search`. */
 export const pythonName = (skill: string) => skill.replace(/-/g, '_')
 
-export type SkillOutcome = { ok: true; value: unknown } | { ok: false; error: string }
+/** `json` is the value as JSON text, so a transport can forward it without serialising twice. */
+export type SkillOutcome = { ok: true; value: unknown; json?: string } | { ok: false; error: string }
 
 /**
  * The host side of the skill bridge for one run: forwards each call to the injected invoker and
@@ -61,7 +62,7 @@ export class SkillCallLedger {
       record.ok = true
       record.resultBytes = Buffer.byteLength(json)
       record.resultPreview = json.slice(0, PREVIEW_CHARS)
-      return { ok: true, value: JSON.parse(json) }
+      return { ok: true, value, json }
     } catch (err) {
       record.error = errorMessage(err)
       return { ok: false, error: record.error }

@@ -10,7 +10,6 @@ import itertools
 import json
 import linecache
 import os
-import queue
 import resource
 import signal
 import sys
@@ -22,7 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 KERNEL_PID = os.getpid()
 KERNEL_FILE = __file__
 _send_lock = threading.Lock()
-_inbox = queue.Queue()
+_inbox = []
+_cv = threading.Condition()
+_reading = False
+_stream = os.fdopen(3, "rb", buffering=1 << 16)
 _pending = {}
 _call_ids = itertools.count(1)
 _session_uid = None
@@ -40,18 +42,45 @@ def _send(message):
             view = view[os.write(4, view) :]
 
 
-def _reader():
-    with os.fdopen(3, "rb", buffering=1 << 16) as stream:
-        for raw in stream:
+def _await(ready):
+    """Blocks until ready() returns a value. Whichever waiting thread finds no reader becomes the
+    reader and dispatches every message that arrives, so a lone caller reads its own reply with no
+    thread hand-off (that hand-off used to dominate a skill call's round trip)."""
+    global _reading
+    with _cv:
+        while True:
+            value = ready()
+            if value is not None:
+                return value
+            if not _reading:
+                _reading = True
+                break
+            _cv.wait()
+    try:
+        while True:
+            raw = _stream.readline()
+            if not raw:
+                os._exit(0)
             message = json.loads(raw)
-            if message.get("type") == "skill_result":
-                slot = _pending.pop(message["id"], None)
-                if slot is not None:
-                    slot["message"] = message
-                    slot["event"].set()
-            else:
-                _inbox.put(message)
-    os._exit(0)
+            with _cv:
+                if message.get("type") == "skill_result":
+                    slot = _pending.pop(message["id"], None)
+                    if slot is not None:
+                        slot["message"] = message
+                else:
+                    _inbox.append(message)
+                _cv.notify_all()
+                value = ready()
+                if value is not None:
+                    return value
+    finally:
+        with _cv:
+            _reading = False
+            _cv.notify_all()
+
+
+def _next_control():
+    return _await(lambda: _inbox.pop(0) if _inbox else None)
 
 
 class SkillError(Exception):
@@ -98,11 +127,11 @@ def _call_skill(skill, args, kwargs):
     except (TypeError, ValueError) as err:
         raise TypeError("arguments of %s must be JSON-serialisable: %s" % (skill, err)) from None
     call_id = next(_call_ids)
-    slot = {"event": threading.Event(), "message": None}
-    _pending[call_id] = slot
+    slot = {"message": None}
+    with _cv:
+        _pending[call_id] = slot
     _send({"type": "skill_call", "id": call_id, "skill": skill, "args": list(args), "kwargs": kwargs})
-    slot["event"].wait()
-    reply = slot["message"]
+    reply = _await(lambda: slot["message"])
     if reply.get("ok"):
         return reply.get("value")
     raise SkillError(reply.get("error") or "skill %s failed" % skill)
@@ -196,7 +225,7 @@ def _live_strays():
 def _reap_strays():
     # Processes the program left behind (a fork bomb's survivors) share the session's own uid;
     # kill(-1) reaches exactly those, never the kernel itself. Without our own uid, leave them.
-    if _session_uid is None:
+    if _session_uid is None or not _live_strays():
         return
     for _ in range(200):
         try:
@@ -260,7 +289,6 @@ def _run(message, namespace, counter):
 
 
 def main():
-    threading.Thread(target=_reader, daemon=True).start()
     namespace = {
         "__name__": "__main__",
         "__builtins__": __builtins__,
@@ -271,7 +299,7 @@ def main():
     _send({"type": "ready", "pid": KERNEL_PID})
     counter = 0
     while True:
-        message = _inbox.get()
+        message = _next_control()
         kind = message.get("type")
         try:
             if kind == "open":

@@ -18,6 +18,7 @@ import {
   assignedNames,
   candidateNames,
   type Definitions,
+  keptValues,
   prelude,
   sessionProgram,
   topLevelDefinitions,
@@ -198,10 +199,13 @@ class MontySession implements SandboxSession {
     const runner = new ProgramRunner(this.sandbox, output)
     const defs = topLevelDefinitions(code)
     const names = candidateNames(code, defs)
-    const { program, offset } = sessionProgram(prelude(this.definitions), code, names, assignedNames(code, names))
+    const assigned = assignedNames(code, names)
+    // Only bound or carried names can hold data worth keeping; probing the rest costs a NameError each.
+    const kept = names.filter((n) => assigned.includes(n) || this.values.has(n))
+    const { program, offset } = sessionProgram(prelude(this.definitions), code, kept, assigned)
     // A name the program rebinds is local to Monty's module, so carried values must be inputs, not lookups.
     const inputs = Object.fromEntries(names.filter((n) => this.values.has(n)).map((n) => [n, this.values.get(n)]))
-    const kept = new Map<string, unknown>()
+    let saved = new Map<string, unknown>()
     try {
       const timeoutMs = options.timeoutMs ?? this.sandbox.options.timeout
       const declared = Object.keys(inputs)
@@ -213,12 +217,12 @@ class MontySession implements SandboxSession {
         names: this.values,
         offset,
         ledger,
-        kept: (values) => {
-          for (const [name, value] of values) kept.set(name, value)
+        kept: (values, types) => {
+          saved = keptValues(kept, values, types)
         },
       })
       if (outcome.status === 'paused') throw new Error('unreachable: session runs make their skill calls')
-      if (outcome.status !== 'failed') this.remember(defs, kept)
+      if (outcome.status !== 'failed') this.remember(defs, saved)
       return toRunResult(outcome, output, ledger.records, started, this.sandbox.isolation())
     } finally {
       this.busy = false

@@ -8,13 +8,28 @@ import type { Frame } from '@pydantic/monty'
  */
 export const KEEP_FUNCTION = '__motia_keep__'
 export const FINAL_FUNCTION = '__motia_final__'
+export const SAVING_FUNCTION = '__motia_saving__'
+/** What an unbound name reads as while the saver runs; never kept. */
+export const UNBOUND = '\u0000motia:unbound'
 
 const KEYWORDS = new Set(
   'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case print'.split(
     ' ',
   ),
 )
-const DATA_TYPES = "('int', 'float', 'str', 'bool', 'NoneType', 'list', 'dict', 'tuple', 'set', 'frozenset', 'bytes')"
+const DATA_TYPES = new Set([
+  'int',
+  'float',
+  'str',
+  'bool',
+  'NoneType',
+  'list',
+  'dict',
+  'tuple',
+  'set',
+  'frozenset',
+  'bytes',
+])
 
 export interface Definitions {
   imports: string[]
@@ -70,8 +85,9 @@ export function assignedNames(code: string, candidates: string[]): string[] {
 }
 
 /**
- * The program as Monty runs it: the session prelude, a saver that hands the data values of `names`
- * to the host, a `final_answer` that saves before it ends the program, the program, then a save.
+ * The program as Monty runs it: the session prelude, a saver that hands the values of `names` (with
+ * their type names) to the host, a `final_answer` that saves before it ends the program, the
+ * program, then a save.
  */
 export function sessionProgram(
   head: string,
@@ -79,19 +95,16 @@ export function sessionProgram(
   names: string[],
   assigned: string[],
 ): { program: string; offset: number } {
-  const getters = names.map((n) => `('${n}', lambda: ${n})`).join(', ')
+  const values = names.join(', ')
+  const types = names.map((n) => `type(${n}).__name__`).join(', ')
   const support = [
-    // Locals carry the __motia prefix: the getters' lambdas would otherwise close over them.
+    // Fast path when every name is bound; otherwise the host answers unbound names with UNBOUND.
     'def __motia_save():',
-    '    __motia_kept = {}',
-    `    for __motia_name, __motia_get in [${getters}]:`,
-    '        try:',
-    '            __motia_value = __motia_get()',
-    `            if type(__motia_value).__name__ in ${DATA_TYPES}:`,
-    '                __motia_kept[__motia_name] = __motia_value',
-    '        except NameError:',
-    '            pass',
-    `    ${KEEP_FUNCTION}(__motia_kept)`,
+    '    try:',
+    `        ${KEEP_FUNCTION}([${values}], [${types}])`,
+    '    except NameError:',
+    `        ${SAVING_FUNCTION}()`,
+    `        ${KEEP_FUNCTION}([${values}], [${types}])`,
     'def final_answer(value=None):',
     '    __motia_save()',
     `    ${FINAL_FUNCTION}(value)`,
@@ -101,6 +114,15 @@ export function sessionProgram(
   const declare = assigned.length ? `if False:\n    ${assigned.join(' = ')} = None\n` : ''
   const before = `${declare}${head}${support}`
   return { program: `${before}${code}\n__motia_save()`, offset: before.split('\n').length - 1 }
+}
+
+/** Pairs the saver's values with their Python type names, keeping data and dropping unbound names. */
+export function keptValues(names: string[], values: unknown[], types: unknown[]): Map<string, unknown> {
+  const kept = new Map<string, unknown>()
+  names.forEach((name, i) => {
+    if (values[i] !== UNBOUND && DATA_TYPES.has(String(types[i]))) kept.set(name, values[i])
+  })
+  return kept
 }
 
 export function prelude(defs: Definitions): string {

@@ -10,7 +10,7 @@ import {
 import { errorMessage } from '../../../config/errors'
 import type { SkillCallLedger } from '../../skill-ledger'
 import type { SandboxError } from '../../types'
-import { FINAL_FUNCTION, formatTraceback, KEEP_FUNCTION } from './carry-over'
+import { FINAL_FUNCTION, formatTraceback, KEEP_FUNCTION, SAVING_FUNCTION, UNBOUND } from './carry-over'
 import { toJson } from './values'
 
 export type Progress = MontySnapshot | MontyNameLookup | MontyComplete
@@ -23,8 +23,8 @@ export interface DriveContext {
   /** Stops driving at the first skill call instead of making it (durable execution). */
   pauseAtSkill?: boolean
   ledger?: SkillCallLedger
-  /** Receives the program's variables as Monty values, so tuples and sets come back as themselves. */
-  kept?: (values: Map<string, unknown>) => void
+  /** Receives the saver's values (as Monty values: tuples and sets stay themselves) and type names. */
+  kept?: (values: unknown[], types: unknown[]) => void
 }
 
 export type DriveOutcome =
@@ -62,26 +62,33 @@ function attempt(step: () => Progress, offset: number): Progress | SandboxError 
  */
 export async function drive(start: () => Progress, ctx: DriveContext): Promise<DriveOutcome> {
   let progress = attempt(start, ctx.offset)
+  let saving = false
   while (true) {
     if ('traceback' in progress) return { status: 'failed', error: progress }
     const current: Progress = progress
     if (current instanceof MontyComplete) return { status: 'completed' }
     if (current instanceof MontyNameLookup) {
       const name = current.variableName
+      const known = ctx.names.has(name)
       progress = attempt(
-        () => (ctx.names.has(name) ? current.resume({ value: ctx.names.get(name) }) : current.resume()),
+        () => (known || saving ? current.resume({ value: known ? ctx.names.get(name) : UNBOUND }) : current.resume()),
         ctx.offset,
       )
       continue
     }
     const call = current as MontySnapshot
     const fn = call.functionName
-    const args = toJson(call.args) as unknown[]
-    const kwargs = toJson(call.kwargs) as Record<string, unknown>
-    if (fn === 'final_answer' || fn === FINAL_FUNCTION)
-      return { status: 'final', value: args[0] ?? kwargs.value ?? null }
+    if (fn === 'final_answer' || fn === FINAL_FUNCTION) {
+      return { status: 'final', value: toJson(call.args[0] ?? call.kwargs.value ?? null) }
+    }
+    if (fn === SAVING_FUNCTION) {
+      saving = true
+      progress = attempt(() => call.resume({ returnValue: null }), ctx.offset)
+      continue
+    }
     if (fn === KEEP_FUNCTION) {
-      ctx.kept?.(call.args[0] as Map<string, unknown>)
+      saving = false
+      ctx.kept?.(call.args[0] as unknown[], call.args[1] as unknown[])
       progress = attempt(() => call.resume({ returnValue: null }), ctx.offset)
       continue
     }
@@ -91,6 +98,8 @@ export async function drive(start: () => Progress, ctx: DriveContext): Promise<D
       progress = attempt(() => call.resume({ exception }), ctx.offset)
       continue
     }
+    const args = toJson(call.args) as unknown[]
+    const kwargs = toJson(call.kwargs) as Record<string, unknown>
     if (ctx.pauseAtSkill) return { status: 'paused', snapshot: call, skill, args, kwargs }
     const outcome = await ctx.ledger!.call({ skill, args, kwargs })
     progress = attempt(
