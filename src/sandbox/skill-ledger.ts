@@ -16,6 +16,7 @@ export type SkillOutcome = { ok: true; value: unknown; json?: string } | { ok: f
 export class SkillCallLedger {
   readonly records: SkillCallRecord[] = []
   private readonly byPythonName: Map<string, string>
+  private readonly allowed: Set<string>
   private readonly abort = new AbortController()
 
   constructor(
@@ -24,6 +25,7 @@ export class SkillCallLedger {
     signal?: AbortSignal,
   ) {
     this.byPythonName = new Map(skills.map((skill) => [pythonName(skill), skill]))
+    this.allowed = new Set(skills)
     signal?.addEventListener('abort', () => this.abort.abort(signal.reason), { once: true })
   }
 
@@ -33,7 +35,7 @@ export class SkillCallLedger {
   }
 
   allows(skill: string): boolean {
-    return [...this.byPythonName.values()].includes(skill)
+    return this.allowed.has(skill)
   }
 
   /** Stops skill calls still in flight (the run timed out or was cancelled). */

@@ -97,7 +97,9 @@ export class LocalPythonSandbox implements SandboxAdapter {
 
   async check(): Promise<{ ok: boolean; detail: string }> {
     try {
-      const { python, plan, workspaceRoot } = this.setup()
+      const { python, plan, workspaceRoot, pool } = this.setup()
+      // /ready may poll often: a waiting pooled interpreter is proof enough, without a new process.
+      if (pool.hasReady()) return { ok: true, detail: `${python} (${plan.kind}, warm pool ready)` }
       const kernel = PythonKernel.start(this.spawnOptions(python, plan, [workspaceRoot]))
       await kernel.ready
       kernel.kill()

@@ -19,6 +19,11 @@ export class KernelPool {
     return this.spawnOptions.writableDirs
   }
 
+  /** A started interpreter is waiting: the host can run Python right now. */
+  hasReady(): boolean {
+    return this.idle.some((kernel) => !kernel.exited)
+  }
+
   fill() {
     while (!this.closed && this.idle.length + this.starting < this.size) {
       this.starting++

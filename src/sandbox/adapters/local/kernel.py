@@ -31,10 +31,13 @@ _session_uid = None
 
 
 def _send(message):
+    _send_line(json.dumps(message, allow_nan=False))
+
+
+def _send_line(line):
     # A forked child of the program must never speak for the kernel.
     if os.getpid() != KERNEL_PID:
         os._exit(0)
-    line = json.dumps(message, allow_nan=False)
     data = (line + "\n").encode("utf-8", "replace")
     with _send_lock:
         view = memoryview(data)
@@ -122,15 +125,16 @@ class _CappedText(io.TextIOBase):
 
 
 def _call_skill(skill, args, kwargs):
+    call_id = next(_call_ids)
+    message = {"type": "skill_call", "id": call_id, "skill": skill, "args": list(args), "kwargs": kwargs}
     try:
-        json.dumps([args, kwargs], allow_nan=False)
+        line = json.dumps(message, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise TypeError("arguments of %s must be JSON-serialisable: %s" % (skill, err)) from None
-    call_id = next(_call_ids)
     slot = {"message": None}
     with _cv:
         _pending[call_id] = slot
-    _send({"type": "skill_call", "id": call_id, "skill": skill, "args": list(args), "kwargs": kwargs})
+    _send_line(line)
     reply = _await(lambda: slot["message"])
     if reply.get("ok"):
         return reply.get("value")
