@@ -5,9 +5,10 @@ import observabilityPlugin from '@motiadev/plugin-observability/plugin'
 import statesPlugin from '@motiadev/plugin-states/plugin'
 import { config } from 'motia'
 import { resolveRedisConfig } from './src/config/redis'
-import { agentPlugin } from './src/motia/plugin'
+import { agentPlugin, configureExpress } from './src/motia/plugin'
 
 export default config({
   plugins: [observabilityPlugin, statesPlugin, endpointPlugin, logsPlugin, bullmqPlugin, agentPlugin],
+  app: configureExpress,
   redis: resolveRedisConfig(),
 })

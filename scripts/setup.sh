@@ -14,7 +14,9 @@ fi
 
 apt_packages=()
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
-[ -x /usr/bin/python3 ] || command -v python3 >/dev/null 2>&1 || apt_packages+=(python3)
+[ -x /usr/bin/python3 ] || apt_packages+=(python3)
+# pip for the trusted host-side Python skills (code-analysis uses pyflakes and radon).
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3-pip)
 # bubblewrap gives the local sandbox a private network namespace where the host allows it.
 command -v bwrap >/dev/null 2>&1 || apt_packages+=(bubblewrap)
 
@@ -37,6 +39,13 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   fi
 fi
 say "redis-server: $(command -v redis-server)"
+
+say "installing Python packages of the built-in skills"
+for req in skills/*/requirements.txt; do
+  [ -f "$req" ] || continue
+  /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --break-system-packages -r "$req" 2>/dev/null ||
+    /usr/bin/python3 -m pip install --quiet --disable-pip-version-check -r "$req"
+done
 
 say "installing Node dependencies (npm ci)"
 REDISMS_DISABLE_POSTINSTALL=1 npm ci --no-audit --no-fund --loglevel=error
