@@ -79,14 +79,26 @@ export const envSchema = z.object({
     z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
   ),
   EXECUTION_RETENTION_DAYS: intWithDefault(7, 0),
+  MOTIA_DOCKER_DISABLE_WORKBENCH: optionalString,
 })
 
 export type EnvConfig = z.infer<typeof envSchema>
 
 /** Parses the environment once. A bad value throws a ConfigError with one line naming the variable. */
+/** Workbench listens for HMR on 21678 + PORT; past this, Motia exits silently at start. */
+export const MAX_PORT_WITH_WORKBENCH = 65_535 - 21_678
+
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   const parsed = envSchema.safeParse(env)
-  if (parsed.success) return parsed.data
+  if (parsed.success) {
+    if (parsed.data.PORT > MAX_PORT_WITH_WORKBENCH && !parsed.data.MOTIA_DOCKER_DISABLE_WORKBENCH) {
+      throw new ConfigError(
+        `Invalid environment variable PORT: at most ${MAX_PORT_WITH_WORKBENCH} while Workbench is on (its HMR socket uses 21678 + PORT); set MOTIA_DOCKER_DISABLE_WORKBENCH=1 to turn Workbench off`,
+        { variable: 'PORT' },
+      )
+    }
+    return parsed.data
+  }
   const first = parsed.error.issues[0]
   const name = String(first.path[0] ?? 'environment')
   const allowed = 'values' in first && Array.isArray(first.values) ? ` (allowed: ${first.values.join(', ')})` : ''

@@ -32,7 +32,7 @@ export const listExecutionsQuerySchema = z.object({
   sessionId: name.optional(),
   status: executionStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(20),
-  cursor: z.string().max(64).optional(),
+  cursor: z.string().max(256).optional(),
 })
 
 export const problemSchema = z.object({

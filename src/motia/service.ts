@@ -13,12 +13,16 @@ import { RunningTaskBudget } from './http/rate-limit'
 import type { Logger } from './log'
 import { AgentMetrics } from './metrics'
 import { connectRedis, type Redis, redisUrlFromEventAdapter } from './redis'
+import { ExecutionRetention } from './retention'
 import { SessionOrder } from './session-order'
 import { RedisSessionStore } from './session-store'
 import { TaskRunner } from './task-runner'
 import { FLOW, SUBSCRIBERS, type TaskFinished, type TaskRequested, TOPICS } from './topics'
 
 const CANCEL_CHANNEL = 'agent:cancel'
+/** BullMQ lock of a running task; renewed while its instance lives, so a dead instance's task frees after it. */
+const TASK_LOCK_SECONDS = 10
+const STALLED_CHECK_MS = 5_000
 
 type Runtime = Awaited<ReturnType<typeof createAgentRuntime>>
 
@@ -66,8 +70,11 @@ export class AgentService {
   declare readonly runner: TaskRunner
   declare readonly metrics: AgentMetrics
 
+  readonly retention: ExecutionRetention
+
   private constructor(parts: ServiceParts) {
     Object.assign(this, parts)
+    this.retention = new ExecutionRetention(parts, parts.env.EXECUTION_RETENTION_DAYS)
     this.budget = new RunningTaskBudget(parts.redis, { maxPerKey: parts.env.MAX_RUNNING_TASKS_PER_KEY })
   }
 
@@ -105,6 +112,7 @@ export class AgentService {
       ...{ executions, index, sessions, order, runner, metrics },
     })
     await service.subscribe()
+    service.retention.start()
     return service
   }
 
@@ -115,10 +123,18 @@ export class AgentService {
       TOPICS.taskRequested,
       SUBSCRIBERS.taskRunner,
       (event) => this.runner.handle(event.data),
-      { type: 'standard', concurrency: this.env.AGENT_CONCURRENCY, maxRetries: 3, visibilityTimeout: 10 } as never,
+      {
+        type: 'standard',
+        concurrency: this.env.AGENT_CONCURRENCY,
+        maxRetries: 3,
+        visibilityTimeout: TASK_LOCK_SECONDS,
+      } as never,
     )
     this.taskSubscriptionId = tasks.id
     this.subscriptions.push(tasks)
+    // Motia's adapter leaves BullMQ's 30 s stalled-job check; a task of a dead instance should move sooner.
+    const worker = this.taskWorker()
+    if (worker) worker.opts.stalledInterval = STALLED_CHECK_MS
     for (const topic of [TOPICS.taskCompleted, TOPICS.taskFailed]) {
       this.subscriptions.push(
         await eventAdapter.subscribe<TaskFinished>(
@@ -204,15 +220,19 @@ export class AgentService {
     return record
   }
 
+  /** The BullMQ worker behind our task subscription (Motia's adapter exposes its worker manager). */
+  private taskWorker() {
+    const manager = (this.motia.eventAdapter as unknown as { workerManager?: WorkerLookup }).workerManager
+    return this.taskSubscriptionId ? manager?.getWorkerInfo(this.taskSubscriptionId)?.worker : undefined
+  }
+
   /**
    * SIGTERM: take no new tasks, give running ones `graceMs` to finish, hand the rest back to the queue
    * (another instance restarts them), then close.
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true
-    const manager = (this.motia.eventAdapter as unknown as { workerManager?: WorkerLookup }).workerManager
-    const worker = this.taskSubscriptionId ? manager?.getWorkerInfo(this.taskSubscriptionId)?.worker : undefined
-    await worker?.pause(true)
+    await this.taskWorker()?.pause(true)
     const deadline = Date.now() + graceMs
     while (this.runner.activeCount > 0 && Date.now() < deadline) await sleep(100)
     if (this.runner.activeCount > 0) {
@@ -225,6 +245,7 @@ export class AgentService {
   }
 
   async stop(): Promise<void> {
+    this.retention.stop()
     await Promise.allSettled(this.subscriptions.map((s) => s.unsubscribe()))
     await this.core.close().catch(() => undefined)
     await Promise.allSettled([this.subscriber.quit(), this.redis.quit()])
@@ -247,7 +268,9 @@ async function taskQueueDepth(motia: MotiaPluginContext): Promise<number> {
 }
 
 interface WorkerLookup {
-  getWorkerInfo(id: string): { worker: { pause(doNotWaitActive?: boolean): Promise<void> } } | undefined
+  getWorkerInfo(
+    id: string,
+  ): { worker: { pause(doNotWaitActive?: boolean): Promise<void>; opts: { stalledInterval?: number } } } | undefined
 }
 
 async function emitEvent(motia: MotiaPluginContext, topic: string, data: unknown): Promise<void> {

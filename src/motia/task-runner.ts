@@ -74,16 +74,20 @@ export class TaskRunner {
     const lease = new ExecutionLease(this.deps.redis, record.executionId, this.deps.instanceId)
     // Another instance holds it: BullMQ retries this job after its backoff, by which time it is done or lapsed.
     if (!(await lease.acquire())) throw new Error(`execution ${record.executionId} is running on another instance`)
+    let handedBack = false
     try {
       const latest = (await executions.get(record.executionId)) ?? record
       if (isTerminal(latest.status)) return this.announce(latest)
-      await this.run(latest)
+      handedBack = await this.run(latest)
     } finally {
       await lease.release().catch(() => undefined)
     }
+    // Only after the lease is free, or the instance taking it over would find it still held.
+    if (handedBack) await this.requeue(record)
   }
 
-  private async run(record: StoredExecution): Promise<void> {
+  /** Runs the task; returns true when it was stopped by shutdown and must go back to the queue. */
+  private async run(record: StoredExecution): Promise<boolean> {
     const { executions, runtime } = this.deps
     const controller = new AbortController()
     this.running.set(record.executionId, controller)
@@ -121,7 +125,7 @@ export class TaskRunner {
         onEvent,
       })
       await writes
-      if (controller.signal.reason instanceof HandBack) return await this.requeue(record)
+      if (controller.signal.reason instanceof HandBack) return true
       const final: StoredExecution = {
         ...result,
         availableSkills: record.availableSkills,
@@ -134,6 +138,7 @@ export class TaskRunner {
       }
       await executions.put(final)
       await this.announce(final)
+      return false
     } catch (err) {
       await writes
       const failed: StoredExecution = {
@@ -144,6 +149,7 @@ export class TaskRunner {
       }
       await executions.put(failed)
       await this.announce(failed)
+      return false
     } finally {
       this.running.delete(record.executionId)
     }
@@ -153,7 +159,7 @@ export class TaskRunner {
     await this.deps.executions.put({ ...record, status: 'queued', steps: [], skillCalls: [], worker: undefined })
     await this.deps.executions.publish({ type: 'status', executionId: record.executionId, status: 'queued' })
     await this.deps.emit(TOPICS.taskRequested, { executionId: record.executionId, sessionId: record.sessionId })
-    this.deps.log.info({ executionId: record.executionId }, 'task handed back to the queue')
+    this.deps.log.warn({ executionId: record.executionId }, 'task handed back to the queue')
   }
 
   /** Publishes the final record and hands the execution to the history updater (idempotent). */

@@ -102,3 +102,11 @@ describe('.env.example', () => {
     expect(() => loadEnv(values)).not.toThrow()
   })
 })
+
+describe('PORT and Workbench', () => {
+  it('refuses a port whose Workbench HMR socket would be past 65535, unless Workbench is off', () => {
+    expect(() => loadEnv({ PORT: '50000' })).toThrow(/^Invalid environment variable PORT: at most 43857/)
+    expect(loadEnv({ PORT: '50000', MOTIA_DOCKER_DISABLE_WORKBENCH: '1' }).PORT).toBe(50000)
+    expect(loadEnv({ PORT: '43857' }).PORT).toBe(43857)
+  })
+})

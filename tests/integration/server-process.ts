@@ -17,15 +17,27 @@ export interface ServerProcess {
 
 const MOTIA_CLI = resolve('node_modules/motia/dist/cli.mjs')
 
+/**
+ * A free port below 43858: Motia's Workbench opens its HMR socket on 21678 + port, and a port past
+ * 65535 makes `motia start` exit silently with code 1.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 23_000)
+    if ((await isFree(port)) && (await isFree(port + 21_678))) return port
+  }
+  throw new Error('no free port found')
+}
+
+async function isFree(port: number): Promise<boolean> {
   const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (address === null || typeof address === 'string') throw new Error('no free port')
-  return address.port
+  server.listen(port, '0.0.0.0')
+  const ok = await Promise.race([once(server, 'listening').then(() => true), once(server, 'error').then(() => false)])
+  if (ok) {
+    server.close()
+    await once(server, 'close')
+  }
+  return ok
 }
 
 /** Starts `motia start` (the production server) from the project root and waits for /ready. */
@@ -34,7 +46,7 @@ export async function startServer(env: Record<string, string>, readyTimeoutMs = 
   // The motia CLI itself, not `npx motia`: signals must reach the server, not a wrapper that forwards them again.
   const child = spawn(process.execPath, [MOTIA_CLI, 'start', '-p', String(port), '-v'], {
     cwd: process.cwd(),
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
