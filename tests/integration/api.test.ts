@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeLlmRequest, type FakeLlmServer, startFakeLlmServer } from '../fake-llm/server'
 import { startRedis, type TestRedis } from '../helpers/redis'
+import { call, parseSse, waitForStatus } from './client'
 import { type ServerProcess, startServer } from './server-process'
 
 // One server (plus a second for the scale-out test) for the whole file: `motia start` takes seconds.
@@ -34,51 +35,15 @@ function responder(req: FakeLlmRequest) {
   return program('final_answer("ok")')
 }
 
-/** Minimal SSE frame parser: `event:` and `data:` fields of each blank-line separated frame. */
-function parseSse(text: string) {
-  return text
-    .split('\n\n')
-    .map((frame) =>
-      Object.fromEntries(
-        frame.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
-      ),
-    )
-    .filter((f) => f.event && f.data)
-    .map((f) => ({ event: f.event as string, data: JSON.parse(f.data) }))
-}
-
 let redis: TestRedis
 let llm: FakeLlmServer
 let a: ServerProcess
 let env: Record<string, string>
 
-async function post(base: string, path: string, payload: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  })
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-  const body: any = await res.json().catch(() => null)
-  return { status: res.status, body, headers: res.headers }
-}
-
-async function get(base: string, path: string) {
-  const res = await fetch(`${base}${path}`)
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-  const body: any = await res.json().catch(() => null)
-  return { status: res.status, body }
-}
-
-async function waitFor(base: string, id: string, statuses: string[], timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const { body } = await get(base, `/agent/executions/${id}`)
-    if (body && statuses.includes(body.status)) return body
-    await sleep(100)
-  }
-  throw new Error(`execution ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms`)
-}
+const post = async (base: string, path: string, body: unknown) => call(base, 'POST', path, { body })
+const get = (base: string, path: string) => call(base, 'GET', path)
+const waitFor = (base: string, id: string, statuses: string[], timeoutMs?: number) =>
+  waitForStatus(base, id, statuses, {}, timeoutMs)
 
 beforeAll(async () => {
   redis = await startRedis()

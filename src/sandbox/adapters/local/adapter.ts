@@ -20,6 +20,7 @@ import { resolvePythonPath } from './python-path'
 import { isInside, prepareWorkspace, UidRange } from './workspace'
 
 const KERNEL_FILE = fileURLToPath(new URL('./kernel.py', import.meta.url))
+const EVICTED_NOTE = '[sandbox] this session was paused to make room for others; variables from earlier runs are gone'
 
 interface HostSetup {
   python: string
@@ -63,18 +64,32 @@ export class LocalPythonSandbox implements SandboxAdapter {
   async openSession({ id, workspaceDir }: OpenSessionOptions): Promise<SandboxSession> {
     const live = this.sessions.get(id)
     if (live) return live
+    const { dir, uid } = await this.admit(workspaceDir)
+    const session = new LocalPythonSession(this, id, dir, uid)
+    this.sessions.add(session)
+    return session
+  }
+
+  /** Takes a session slot and a uid, and prepares the workspace for that uid. */
+  private async admit(workspaceDir: string): Promise<{ dir: string; uid: number | undefined }> {
     const { plan } = this.setup()
     await this.sessions.reserve()
     const uid = plan.dropsUid ? this.uids.allocate() : undefined
     try {
-      const dir = await prepareWorkspace(workspaceDir, uid)
-      const session = new LocalPythonSession(this, id, dir, uid)
-      this.sessions.add(session)
-      return session
+      return { dir: await prepareWorkspace(workspaceDir, uid), uid }
     } catch (err) {
       this.uids.release(uid)
       throw new AppError('sandbox_workspace', `cannot prepare workspace ${workspaceDir}: ${errorMessage(err)}`)
     }
+  }
+
+  /** An evicted session runs again: back into the table with a slot, a uid and a fresh kernel. */
+  async readmit(session: LocalPythonSession): Promise<number | undefined> {
+    const live = this.sessions.get(session.id)
+    if (live && live !== session && !live.busy) await this.sessions.evictNow(live)
+    const { uid } = await this.admit(session.workspaceDir)
+    if (!this.sessions.get(session.id)) this.sessions.add(session)
+    return uid
   }
 
   /** A kernel opened for the session: from the warm pool when its workspace is under the root. */
@@ -126,13 +141,19 @@ export class LocalPythonSession implements SandboxSession {
   private kernel?: Promise<PythonKernel>
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
+  /** Evicted to make room: the next run readmits it with a fresh interpreter. */
+  private evicted = false
 
   constructor(
     private readonly sandbox: LocalPythonSandbox,
     readonly id: string,
     readonly workspaceDir: string,
-    readonly uid: number | undefined,
+    private currentUid: number | undefined,
   ) {}
+
+  get uid(): number | undefined {
+    return this.currentUid
+  }
 
   /** Runs of one session are serialised, like cells of a notebook. */
   run(code: string, options: RunOptions): Promise<RunResult> {
@@ -145,6 +166,14 @@ export class LocalPythonSession implements SandboxSession {
     if (this.closed) throw new AppError('sandbox_session_closed', `sandbox session ${this.id} is closed`)
     this.busy = true
     const started = performance.now()
+    const wasEvicted = this.evicted
+    if (wasEvicted) {
+      this.currentUid = await this.sandbox.readmit(this).catch((err) => {
+        this.busy = false
+        throw err
+      })
+      this.evicted = false
+    }
     const ledger = new SkillCallLedger(options.skills, options.invokeSkill, options.signal)
     try {
       this.kernel ??= this.sandbox.kernelFor(this)
@@ -169,7 +198,7 @@ export class LocalPythonSession implements SandboxSession {
         hasFinalAnswer: outcome.hasFinalAnswer,
         ...(outcome.hasFinalAnswer ? { finalAnswer: outcome.finalAnswer ?? null } : {}),
         stdout: outcome.stdout,
-        stderr: outcome.stderr,
+        stderr: wasEvicted ? `${EVICTED_NOTE}\n${outcome.stderr}` : outcome.stderr,
         ...(outcome.error ? { error: outcome.error } : {}),
         skillCalls: ledger.records,
         durationMs: Math.round(performance.now() - started),
@@ -181,9 +210,19 @@ export class LocalPythonSession implements SandboxSession {
     }
   }
 
+  async evict() {
+    if (this.closed || this.evicted) return
+    this.evicted = true
+    await this.stopKernel()
+  }
+
   async close() {
     if (this.closed) return
     this.closed = true
+    await this.stopKernel()
+  }
+
+  private async stopKernel() {
     const kernel = this.kernel
     this.kernel = undefined
     this.sandbox.released(this)
