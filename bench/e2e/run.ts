@@ -10,6 +10,7 @@ import { loadEnv } from '../../src/config/env'
 import { createAgentRuntime } from '../../src/runtime/bootstrap'
 import { startFakeLlmServer } from '../../tests/fake-llm/server'
 import { startRedis } from '../../tests/helpers/redis'
+import { awaitDone, serverEnv } from '../../tests/integration/client'
 import { type ServerProcess, startServer } from '../../tests/integration/server-process'
 
 const { values } = parseArgs({ options: { tasks: { type: 'string', default: '64' } } })
@@ -51,26 +52,20 @@ async function viaHttp(base: string, task: string, sessionId: string): Promise<v
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ task, sessionId }),
   })
+  if (accepted.status !== 202) throw new Error(`submit answered ${accepted.status}: ${await accepted.text()}`)
   const { executionId } = (await accepted.json()) as { executionId: string }
-  const res = await fetch(`${base}/agent/executions/${executionId}/events`)
-  const text = await res.text()
-  if (!/"status":"completed"/.test(text.slice(text.lastIndexOf('event: done')))) {
-    throw new Error(`task ${executionId} did not complete: ${text.slice(-300)}`)
-  }
+  const record = await awaitDone(base, executionId)
+  if (record.status !== 'completed') throw new Error(`task ${executionId} ended ${record.status}: ${record.error?.message}`)
 }
 
 async function main() {
   const redis = await startRedis()
   const llm = await startFakeLlmServer({ responder: () => reply })
-  const env = {
-    REDIS_URL: redis.url,
-    DEFAULT_LLM_PROVIDER: 'openai-compatible',
-    DEFAULT_LLM_MODEL: 'fake-model',
-    LLM_BASE_URL: llm.openaiBaseUrl,
-    LLM_API_KEY: 'bench',
-    LLM_MAX_RETRIES: '0',
+  const env = serverEnv(redis.url, llm.openaiBaseUrl, {
     AGENT_CONCURRENCY: '16',
-  }
+    // Every request comes from 127.0.0.1: the per-IP limit would measure itself.
+    RATE_LIMIT_IP_PER_MINUTE: '0',
+  })
   const results: Record<string, Record<number, Figures>> = { library: {}, oneInstance: {}, twoInstances: {} }
   const run = Date.now()
 

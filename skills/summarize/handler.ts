@@ -4,6 +4,7 @@ import { extractiveSummary } from './extractive'
 
 const PROMPT = readFileSync(new URL('./prompt.md', import.meta.url), 'utf8')
 export const EXTRACTIVE_NOTE = '[extractive summary: no LLM configured]'
+export const SCRIPTED_NOTE = '[extractive summary: the configured provider is scripted replies, not a model]'
 
 /** Summary by the configured LLM (through the LLM layer, so no key reaches the sandbox); extractive without one. */
 export default async function summarize(
@@ -11,6 +12,8 @@ export default async function summarize(
   ctx: SkillHandlerContext,
 ): Promise<string> {
   if (!ctx.llm) return `${EXTRACTIVE_NOTE} ${extractiveSummary(args.text, args.max_words)}`
+  // A scripted provider would answer with its next canned program, not a summary of this text.
+  if (ctx.llm.providerType === 'scripted') return `${SCRIPTED_NOTE} ${extractiveSummary(args.text, args.max_words)}`
   const response = await ctx.llm.generate({
     system: PROMPT.replaceAll('{{max_words}}', String(args.max_words)),
     messages: [{ role: 'user', content: args.text }],

@@ -107,10 +107,8 @@ export class AgentService {
       log,
       onFinished: (record) => metrics.recordExecution(record),
     })
-    const service = new AgentService({
-      ...{ instanceId, log, env, motia, redis, subscriber, core },
-      ...{ executions, index, sessions, order, runner, metrics },
-    })
+    const parts = { instanceId, log, env, motia, redis, subscriber, core, executions, index, sessions, order }
+    const service = new AgentService({ ...parts, runner, metrics })
     await service.subscribe()
     service.retention.start()
     return service

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeLlmRequest, type FakeLlmServer, startFakeLlmServer } from '../fake-llm/server'
 import { startRedis, type TestRedis } from '../helpers/redis'
-import { call, parseSse, waitForStatus } from './client'
+import { call, parseSse, serverEnv, waitForStatus } from './client'
 import { type ServerProcess, startServer } from './server-process'
 
 // One server (plus a second for the scale-out test) for the whole file: `motia start` takes seconds.
@@ -48,16 +48,7 @@ const waitFor = (base: string, id: string, statuses: string[], timeoutMs?: numbe
 beforeAll(async () => {
   redis = await startRedis()
   llm = await startFakeLlmServer({ responder })
-  env = {
-    REDIS_URL: redis.url,
-    DEFAULT_LLM_PROVIDER: 'openai-compatible',
-    DEFAULT_LLM_MODEL: 'fake-model',
-    LLM_BASE_URL: llm.openaiBaseUrl,
-    LLM_API_KEY: 'test-key',
-    LLM_MAX_RETRIES: '0',
-    AGENT_API_KEYS: '',
-    AGENT_CONCURRENCY: '4',
-  }
+  env = serverEnv(redis.url, llm.openaiBaseUrl, { AGENT_API_KEYS: '', AGENT_CONCURRENCY: '4' })
   a = await startServer(env)
 }, 120_000)
 

@@ -71,3 +71,16 @@ export async function waitForStatus(
   }
   throw new Error(`execution ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms`)
 }
+
+/** Server environment for a suite: its own Redis, the fake LLM as an OpenAI-compatible provider. */
+export function serverEnv(redisUrl: string, llmBaseUrl: string, extra: Record<string, string> = {}) {
+  return {
+    REDIS_URL: redisUrl,
+    DEFAULT_LLM_PROVIDER: 'openai-compatible',
+    DEFAULT_LLM_MODEL: 'fake-model',
+    LLM_BASE_URL: llmBaseUrl,
+    LLM_API_KEY: 'test-key',
+    LLM_MAX_RETRIES: '0',
+    ...extra,
+  }
+}

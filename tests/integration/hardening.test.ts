@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeLlmRequest, type FakeLlmServer, startFakeLlmServer } from '../fake-llm/server'
 import { startRedis, type TestRedis } from '../helpers/redis'
-import { awaitDone, call, waitForStatus } from './client'
+import { awaitDone, call, serverEnv, waitForStatus } from './client'
 import { type ServerProcess, startServer } from './server-process'
 
 // Production settings: API keys on, rate limits on, one server (a second joins for the scale-out cases).
@@ -41,20 +41,14 @@ beforeAll(async () => {
     keysFile,
     `keys:\n  - id: limited\n    sha256: ${sha}\n    agents: [master]\n    skills: [web-search]\n`,
   )
-  env = {
+  env = serverEnv(redis.url, llm.openaiBaseUrl, {
     NODE_ENV: 'production',
-    REDIS_URL: redis.url,
-    DEFAULT_LLM_PROVIDER: 'openai-compatible',
-    DEFAULT_LLM_MODEL: 'fake-model',
-    LLM_BASE_URL: llm.openaiBaseUrl,
-    LLM_API_KEY: 'test-key',
-    LLM_MAX_RETRIES: '0',
     AGENT_API_KEYS: 'key-alpha,key-beta,key-burst,key-gamma',
     AGENT_API_KEYS_FILE: keysFile,
     RATE_LIMIT_PER_MINUTE: String(PER_KEY_LIMIT),
     RATE_LIMIT_IP_PER_MINUTE: '0',
     SHUTDOWN_GRACE_MS: '500',
-  }
+  })
   a = await startServer(env)
 }, 120_000)
 

@@ -172,6 +172,15 @@ describe('built-in skills', () => {
       expect(body).toContain('queues')
       expect(body).not.toContain('weather')
     })
+
+    it('does not take the scripted provider for a model', async () => {
+      const scripted = createLlmClient({ name: 'demo', type: 'scripted', model: 'demo', scriptFile: 'config/scripted-demo.yaml' })
+      const summary = (await callSkill(registry, skillContext(workspace.path, { llm: scripted }), 'summarize', [text], {
+        max_words: 20,
+      })) as string
+      expect(summary).toMatch(/^\[extractive summary: the configured provider is scripted replies, not a model\] /)
+      expect(summary).not.toContain('```')
+    })
   })
 
   describe('code-analysis', () => {
