@@ -47,8 +47,10 @@ for req in skills/*/requirements.txt; do
     /usr/bin/python3 -m pip install --quiet --disable-pip-version-check -r "$req"
 done
 
-say "installing Node dependencies (npm ci)"
-REDISMS_DISABLE_POSTINSTALL=1 npm ci --no-audit --no-fund --loglevel=error
+# npm install, not npm ci: @pydantic/monty lists platform packages the registry does not have, which
+# npm ci reports as a lock file mismatch. install follows the committed lock file all the same.
+say "installing Node dependencies (npm install, from package-lock.json)"
+REDISMS_DISABLE_POSTINSTALL=1 npm install --no-audit --no-fund --loglevel=error
 
 if [ ! -f .env ]; then
   cp .env.example .env
