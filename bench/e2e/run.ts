@@ -55,7 +55,8 @@ async function viaHttp(base: string, task: string, sessionId: string): Promise<v
   if (accepted.status !== 202) throw new Error(`submit answered ${accepted.status}: ${await accepted.text()}`)
   const { executionId } = (await accepted.json()) as { executionId: string }
   const record = await awaitDone(base, executionId)
-  if (record.status !== 'completed') throw new Error(`task ${executionId} ended ${record.status}: ${record.error?.message}`)
+  if (record.status !== 'completed')
+    throw new Error(`task ${executionId} ended ${record.status}: ${record.error?.message}`)
 }
 
 async function main() {

@@ -174,7 +174,12 @@ describe('built-in skills', () => {
     })
 
     it('does not take the scripted provider for a model', async () => {
-      const scripted = createLlmClient({ name: 'demo', type: 'scripted', model: 'demo', scriptFile: 'config/scripted-demo.yaml' })
+      const scripted = createLlmClient({
+        name: 'demo',
+        type: 'scripted',
+        model: 'demo',
+        scriptFile: 'config/scripted-demo.yaml',
+      })
       const summary = (await callSkill(registry, skillContext(workspace.path, { llm: scripted }), 'summarize', [text], {
         max_words: 20,
       })) as string
