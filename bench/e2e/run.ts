@@ -73,7 +73,12 @@ async function main() {
   const lib = await createAgentRuntime(loadEnv({ ...process.env, ...env }))
   for (const c of LEVELS) {
     results.library[c] = await measure(c, async (i) => {
-      const record = await lib.runtime.runTask({ task: `task ${i}`, sessionId: `lib-${run}-${c}-${i}` })
+      // With a listener, as the server runs it: the LLM reply streams and every step is emitted.
+      const record = await lib.runtime.runTask({
+        task: `task ${i}`,
+        sessionId: `lib-${run}-${c}-${i}`,
+        onEvent: () => {},
+      })
       if (record.status !== 'completed') throw new Error(`library task failed: ${record.error?.message}`)
     })
   }

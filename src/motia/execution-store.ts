@@ -54,17 +54,50 @@ export class ExecutionStore {
   async publish(message: ProgressMessage): Promise<void> {
     await this.redis.publish(eventsChannel(message.executionId), JSON.stringify(message))
   }
+}
 
-  /**
-   * Applies one agent event to the stored record and publishes it. A subagent's live steps are only
-   * streamed: the finished record nests them under the parent's delegation step. A terminal status is
-   * stored only with the final record, so no reader sees "failed" without its error.
-   */
-  async applyEvent(record: StoredExecution, event: AgentEvent): Promise<void> {
-    const isOwnStep = event.type === 'step' && !event.delegation
-    if (isOwnStep) upsertStep(record.steps, event.step)
-    if (isOwnStep) await this.put(record)
-    if (event.type !== 'status' || !isTerminal(event.status)) await this.publish(event)
+/**
+ * Writes a running execution's progress: each agent event updates the record, and events are
+ * published only after a stored record containing them, so a reader that replays the record and
+ * then follows the channel misses nothing. Writes are coalesced: while one is in flight, later
+ * events wait and go out together with one write of the latest record.
+ */
+export class ProgressWriter {
+  private pending: AgentEvent[] = []
+  private running?: Promise<void>
+
+  constructor(
+    private readonly store: ExecutionStore,
+    private readonly record: StoredExecution,
+  ) {}
+
+  push(event: AgentEvent): void {
+    // Streamed model text is not stored, and a terminal status goes out with the final record.
+    if (event.type === 'llm_delta') return void this.store.publish(event).catch(() => undefined)
+    if (event.type === 'status' && isTerminal(event.status)) return
+    // A subagent's live steps are only streamed: the finished record nests them under the delegation step.
+    if (event.type === 'step' && !event.delegation) upsertStep(this.record.steps, event.step)
+    this.pending.push(event)
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined
+    })
+  }
+
+  /** Resolves once every event pushed so far is stored and published. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0)
+      try {
+        if (batch.some((e) => e.type === 'step' && !e.delegation)) await this.store.put(this.record)
+        await Promise.all(batch.map((e) => this.store.publish(e)))
+      } catch {
+        // Redis briefly away: progress is best effort, the final record is written (and retried) by the runner.
+      }
+    }
   }
 }
 

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AgentRuntime } from '../agent/runtime'
-import type { AgentEvent } from '../agent/types'
 import { errorMessage } from '../config/errors'
-import { type ExecutionStore, isTerminal, type StoredExecution } from './execution-store'
+import { type ExecutionStore, isTerminal, ProgressWriter, type StoredExecution } from './execution-store'
 import { ExecutionLease } from './lease'
 import type { Logger } from './log'
 import type { Redis } from './redis'
@@ -101,10 +100,7 @@ export class TaskRunner {
       skillCalls: [],
       worker: this.deps.instanceId,
     }
-    let writes = Promise.resolve()
-    const onEvent = (event: AgentEvent) => {
-      writes = writes.then(() => executions.applyEvent(live, event)).catch(() => undefined)
-    }
+    const progress = new ProgressWriter(executions, live)
     try {
       await executions.put(live)
       await executions.publish({ type: 'status', executionId: live.executionId, status: 'running' })
@@ -122,9 +118,9 @@ export class TaskRunner {
         createdAt: record.createdAt,
         signal: controller.signal,
         appendToSession: false,
-        onEvent,
+        onEvent: (event) => progress.push(event),
       })
-      await writes
+      await progress.flush()
       if (controller.signal.reason instanceof HandBack) return true
       const final: StoredExecution = {
         ...result,
@@ -140,7 +136,7 @@ export class TaskRunner {
       await this.announce(final)
       return false
     } catch (err) {
-      await writes
+      await progress.flush()
       const failed: StoredExecution = {
         ...live,
         status: 'failed',
