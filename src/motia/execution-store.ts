@@ -43,10 +43,6 @@ export class ExecutionStore {
     this.onChange?.(record)
   }
 
-  async all(): Promise<StoredExecution[]> {
-    return this.state.getGroup<StoredExecution>(EXECUTIONS_GROUP)
-  }
-
   async delete(executionId: string): Promise<void> {
     await this.state.delete(EXECUTIONS_GROUP, executionId)
   }

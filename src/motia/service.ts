@@ -230,6 +230,7 @@ export class AgentService {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true
+    this.runner.stopTaking()
     await this.taskWorker()?.pause(true)
     const deadline = Date.now() + graceMs
     while (this.runner.activeCount > 0 && Date.now() < deadline) await sleep(100)

@@ -39,11 +39,20 @@ const STALE_HEAD_MS = 30_000
  */
 export class TaskRunner {
   private readonly running = new Map<string, AbortController>()
+  private draining = false
 
   constructor(private readonly deps: TaskRunnerDeps) {}
 
   get activeCount(): number {
     return this.running.size
+  }
+
+  /**
+   * Shutdown: take no new task. A paused BullMQ worker may still hand over a job it was already
+   * fetching; such a job goes straight back to the queue.
+   */
+  stopTaking(): void {
+    this.draining = true
   }
 
   /** Shutdown: every task still running here is stopped and re-queued for another instance. */
@@ -59,6 +68,7 @@ export class TaskRunner {
   }
 
   async handle(event: TaskRequested): Promise<void> {
+    if (this.draining) return this.deps.emit(TOPICS.taskRequested, event)
     const { executions } = this.deps
     const record = await executions.get(event.executionId)
     if (!record) {

@@ -81,6 +81,8 @@ describe('authentication and ownership', () => {
     expect(allowed.status).toBe(202)
     const record = await awaitDone(a.url, allowed.body.executionId, LIMITED)
     expect(record.status).toBe('completed')
+    // Naming no skills does not widen the key: the task ran with the key's skills only.
+    expect(record.availableSkills).toEqual(['web-search'])
   })
 
   it("hides one key's executions and sessions from another (404)", async () => {
@@ -185,11 +187,13 @@ describe('two instances on one Redis', () => {
     const [victim, survivor, survivorId] = running.worker === ids.a ? [a, other, ids.b] : [other, a, ids.a]
     await victim.stop()
     expect(victim.output()).toContain('handed back to the queue')
-    const done = await awaitDone(survivor.url, accepted.body.executionId, GAMMA)
+    const done = await awaitDone(survivor.url, accepted.body.executionId, GAMMA).catch((err) => {
+      throw new Error(`${err}\nsurvivor log:\n${survivor.output().slice(-3000)}`)
+    })
     expect(done).toMatchObject({ status: 'completed', result: 'slow done', worker: survivorId })
     if (victim === a) a = survivor
     b = undefined
-  }, 120_000)
+  }, 180_000)
 
   it('turns unready when Redis stops', async () => {
     expect((await call(a.url, 'GET', '/ready')).status).toBe(200)

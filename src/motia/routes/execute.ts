@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { StoredExecution } from '../execution-store'
-import { ANONYMOUS } from '../http/auth'
+import { ANONYMOUS, effectiveSkills } from '../http/auth'
 import { problem, validationProblem } from '../problem'
 import { executeRequestSchema } from '../schemas'
 import { notFound, type RouteHandler } from './context'
@@ -10,14 +10,18 @@ export const executeTask: RouteHandler = async (req, { service, principal, guard
   const parsed = executeRequestSchema.safeParse(req.body ?? {})
   if (!parsed.success) return validationProblem(parsed.error)
   const body = parsed.data
-  const denied = guard.authorize(principal, { agent: body.agent, skills: body.availableSkills })
-  if (denied) return denied
-
   const { runtime, skills, sandboxes } = service.core
+  // The agent that will really run (the default one when none is named) is what the key must be allowed.
+  const agent = body.agent ?? runtime.describeAgents().find((a) => a.default)?.name ?? 'master'
+  const denied = guard.authorize(principal, { agent, skills: body.availableSkills })
+  if (denied) return denied
+  // A key limited to some skills runs every task with at most those, named in the request or not.
+  const availableSkills = effectiveSkills(principal, body.availableSkills)
+
   if (body.agent && !runtime.agentNames().includes(body.agent)) {
     return problem(404, 'unknown_agent', `Unknown agent "${body.agent}"; available: ${runtime.agentNames().join(', ')}`)
   }
-  const unknownSkills = (body.availableSkills ?? []).filter((name) => !skills.get(name))
+  const unknownSkills = (availableSkills ?? []).filter((name) => !skills.get(name))
   if (unknownSkills.length) {
     return problem(400, 'unknown_skill', `Unknown skill(s): ${unknownSkills.join(', ')}; see GET /skills`, [
       ...unknownSkills.map((name) => ({ path: 'availableSkills', message: `unknown skill "${name}"` })),
@@ -52,7 +56,7 @@ export const executeTask: RouteHandler = async (req, { service, principal, guard
   const record: StoredExecution = {
     executionId,
     sessionId,
-    agent: body.agent ?? runtime.describeAgents().find((a) => a.default)?.name ?? 'master',
+    agent,
     status: 'queued',
     task: body.task,
     result: null,
@@ -63,7 +67,7 @@ export const executeTask: RouteHandler = async (req, { service, principal, guard
     timings: { llmMs: 0, sandboxMs: 0 },
     createdAt: new Date().toISOString(),
     finishedAt: null,
-    availableSkills: body.availableSkills,
+    availableSkills,
     sandbox: body.sandbox,
     owner: principal.keyId,
   }
