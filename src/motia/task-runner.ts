@@ -39,12 +39,14 @@ const STALE_HEAD_MS = 30_000
  */
 export class TaskRunner {
   private readonly running = new Map<string, AbortController>()
+  private inflight = 0
   private draining = false
 
   constructor(private readonly deps: TaskRunnerDeps) {}
 
+  /** Events being handled here, from pickup until the last write or re-queue is done. */
   get activeCount(): number {
-    return this.running.size
+    return this.inflight
   }
 
   /**
@@ -68,6 +70,16 @@ export class TaskRunner {
   }
 
   async handle(event: TaskRequested): Promise<void> {
+    // Counted until the very end: shutdown must not close the queue while a hand-back is being emitted.
+    this.inflight++
+    try {
+      await this.process(event)
+    } finally {
+      this.inflight--
+    }
+  }
+
+  private async process(event: TaskRequested): Promise<void> {
     if (this.draining) return this.deps.emit(TOPICS.taskRequested, event)
     const { executions } = this.deps
     const record = await executions.get(event.executionId)
@@ -76,7 +88,7 @@ export class TaskRunner {
       return
     }
     if (isTerminal(record.status)) return this.announce(record)
-    if (!(await this.waitForTurn(record))) {
+    if (!(await this.waitForTurn(record)) || this.draining) {
       await this.deps.emit(TOPICS.taskRequested, event)
       return
     }

@@ -20,6 +20,8 @@ export async function call(
     method,
     headers: { ...(opts.body !== undefined && { 'content-type': 'application/json' }), ...opts.headers },
     body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    // A hung server fails the test with a message instead of stalling it until the suite timeout.
+    signal: AbortSignal.timeout(30_000),
   })
   const text = await res.text()
   let body: Json = text
