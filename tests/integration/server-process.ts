@@ -46,7 +46,16 @@ export async function startServer(env: Record<string, string>, readyTimeoutMs = 
   // The motia CLI itself, not `npx motia`: signals must reach the server, not a wrapper that forwards them again.
   const child = spawn(process.execPath, [MOTIA_CLI, 'start', '-p', String(port), '-v'], {
     cwd: process.cwd(),
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      // No Workbench UI: its bundler cache is per project folder and per port, and instances starting at
+      // the same moment from one folder race on it (Motia then exits with code 1 and no message).
+      MOTIA_DOCKER_DISABLE_WORKBENCH: '1',
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
