@@ -48,7 +48,12 @@ const waitFor = (base: string, id: string, statuses: string[], timeoutMs?: numbe
 beforeAll(async () => {
   redis = await startRedis()
   llm = await startFakeLlmServer({ responder })
-  env = serverEnv(redis.url, llm.openaiBaseUrl, { AGENT_API_KEYS: '', AGENT_CONCURRENCY: '4' })
+  // Rate limits are the hardening suite's subject; here every poll comes from 127.0.0.1.
+  env = serverEnv(redis.url, llm.openaiBaseUrl, {
+    AGENT_API_KEYS: '',
+    AGENT_CONCURRENCY: '4',
+    RATE_LIMIT_IP_PER_MINUTE: '0',
+  })
   a = await startServer(env)
 }, 120_000)
 
