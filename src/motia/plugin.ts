@@ -60,7 +60,7 @@ export function configureExpress(app: Express): void {
 
 export function agentPlugin(motia: MotiaPluginContext): MotiaPlugin {
   const env = loadEnvOrExit()
-  const log: Logger = createLogger(env.LOG_LEVEL)
+  const log: Logger = createLogger(env.LOG_LEVEL, motia)
   try {
     guardInstance = createRequestGuard(env, log, agentService)
   } catch (err) {
