@@ -16,6 +16,25 @@ export type StoredExecution = ExecutionRecord & {
   worker?: string
 }
 
+/** A just-accepted execution: status `queued`, nothing run yet. */
+export function queuedExecution(
+  fields: Pick<StoredExecution, 'executionId' | 'sessionId' | 'agent' | 'task'> &
+    Partial<Pick<StoredExecution, 'availableSkills' | 'sandbox' | 'owner'>>,
+): StoredExecution {
+  return {
+    status: 'queued',
+    result: null,
+    error: null,
+    steps: [],
+    skillCalls: [],
+    usage: { inputTokens: 0, outputTokens: 0, llmCalls: 0 },
+    timings: { llmMs: 0, sandboxMs: 0 },
+    createdAt: new Date().toISOString(),
+    finishedAt: null,
+    ...fields,
+  }
+}
+
 export const isTerminal = (status: ExecutionStatus): boolean => TERMINAL.includes(status)
 
 export const eventsChannel = (executionId: string) => `agent:events:${executionId}`

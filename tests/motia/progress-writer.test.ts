@@ -1,7 +1,7 @@
 import type { StateAdapter } from '@motiadev/core'
 import { describe, expect, it } from 'vitest'
 import type { AgentStep } from '../../src/agent/types'
-import { ExecutionStore, ProgressWriter, type StoredExecution } from '../../src/motia/execution-store'
+import { ExecutionStore, ProgressWriter, queuedExecution, type StoredExecution } from '../../src/motia/execution-store'
 import type { Redis } from '../../src/motia/redis'
 
 /** State and Redis stand-ins that record, in order, what was stored and what was published. */
@@ -25,21 +25,7 @@ function recordingStore() {
   return { store: new ExecutionStore(state, redis), log }
 }
 
-const record = (): StoredExecution => ({
-  executionId: 'e1',
-  sessionId: 's1',
-  agent: 'master',
-  status: 'running',
-  task: 't',
-  result: null,
-  error: null,
-  steps: [],
-  skillCalls: [],
-  usage: { inputTokens: 0, outputTokens: 0, llmCalls: 0 },
-  timings: { llmMs: 0, sandboxMs: 0 },
-  createdAt: new Date().toISOString(),
-  finishedAt: null,
-})
+const record = () => queuedExecution({ executionId: 'e1', sessionId: 's1', agent: 'master', task: 't' })
 
 const step = (index: number): AgentStep => ({
   type: 'plan',

@@ -2,7 +2,7 @@ import type { StateAdapter } from '@motiadev/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentRuntime, RunTaskOptions } from '../../src/agent/runtime'
 import type { ExecutionRecord } from '../../src/agent/types'
-import { ExecutionStore, type StoredExecution } from '../../src/motia/execution-store'
+import { ExecutionStore, queuedExecution } from '../../src/motia/execution-store'
 import { createLogger } from '../../src/motia/log'
 import { connectRedis, type Redis } from '../../src/motia/redis'
 import { SessionOrder } from '../../src/motia/session-order'
@@ -33,21 +33,7 @@ const blockingRuntime = {
     }),
 } as unknown as AgentRuntime
 
-const queued = (id: string): StoredExecution => ({
-  executionId: id,
-  sessionId: `s-${id}`,
-  agent: 'master',
-  status: 'queued',
-  task: 't',
-  result: null,
-  error: null,
-  steps: [],
-  skillCalls: [],
-  usage: { inputTokens: 0, outputTokens: 0, llmCalls: 0 },
-  timings: { llmMs: 0, sandboxMs: 0 },
-  createdAt: new Date().toISOString(),
-  finishedAt: null,
-})
+const queued = (id: string) => queuedExecution({ executionId: id, sessionId: `s-${id}`, agent: 'master', task: 't' })
 
 let redis: TestRedis
 let client: Redis

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { StoredExecution } from '../execution-store'
+import { queuedExecution } from '../execution-store'
 import { ANONYMOUS, effectiveSkills } from '../http/auth'
 import { problem, validationProblem } from '../problem'
 import { executeRequestSchema } from '../schemas'
@@ -53,24 +53,15 @@ export const executeTask: RouteHandler = async (req, { service, principal, guard
         return { status: 202, body: { executionId: existing, sessionId: record.sessionId, status: record.status } }
     }
   }
-  const record: StoredExecution = {
+  const record = queuedExecution({
     executionId,
     sessionId,
     agent,
-    status: 'queued',
     task: body.task,
-    result: null,
-    error: null,
-    steps: [],
-    skillCalls: [],
-    usage: { inputTokens: 0, outputTokens: 0, llmCalls: 0 },
-    timings: { llmMs: 0, sandboxMs: 0 },
-    createdAt: new Date().toISOString(),
-    finishedAt: null,
     availableSkills,
     sandbox: body.sandbox,
     owner: principal.keyId,
-  }
+  })
   await service.enqueue(record)
   return { status: 202, body: { executionId, sessionId: record.sessionId, status: 'queued' } }
 }
