@@ -41,6 +41,7 @@ export async function startHarness(): Promise<Harness> {
       default_adapter: 'local',
       adapters: {
         local: { type: 'local', local: { pythonPath: '/usr/bin/python3', workspace: workspaceRoot, poolSize: 1 } },
+        monty: { type: 'monty', monty: {} },
       },
     }),
   )

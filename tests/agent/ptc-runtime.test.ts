@@ -45,6 +45,24 @@ describe('PTC runtime against the fake LLM server, real sandbox and skills', () 
     expect(events.at(-1)).toEqual({ type: 'status', executionId: record.executionId, status: 'completed' })
   })
 
+  it('runs the same loop on the monty sandbox: a failing skill call is repaired, then answered', async () => {
+    h.server.enqueue(
+      planAndCode('city = lookup("capital:xx")\nfinal_answer(city)'),
+      planAndCode('city = lookup("capital:it")\nfinal_answer(f"The capital is {city}")'),
+    )
+    const record = await h.runtime(solo()).runTask({ task: 'Capital of Italy?', sandbox: 'monty' })
+    expect(record.status).toBe('completed')
+    expect(record.result).toBe('The capital is Rome')
+    const runs = record.steps.filter((s) => s.type === 'execution')
+    expect(runs.map((s) => s.ok)).toEqual([false, true])
+    expect(record.skillCalls.map((c) => [c.args[0], c.ok])).toEqual([
+      ['capital:xx', false],
+      ['capital:it', true],
+    ])
+    // The repair request showed the model the skill's error.
+    expect(h.server.requests[1].messages.at(-1)?.content).toMatch(/capital:xx/)
+  })
+
   it('reads a GLM-4 style <code> program over the Anthropic wire format', async () => {
     h.server.enqueue('I will look it up.\n<code>\nfinal_answer(lookup("capital:de"))\n</code>')
     const record = await h.runtime(solo(), { api: 'anthropic' }).runTask({ task: 'Capital of Germany?' })
