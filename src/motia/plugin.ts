@@ -31,10 +31,13 @@ const requestGuard = (): RequestGuard => {
   return guardInstance
 }
 
-/** Validates the environment once; a bad value stops start-up with one line naming it. */
+let envConfig: EnvConfig | undefined
+
+/** Validates the environment once (Motia calls `app` and the plugin separately); a bad value stops start-up with one line. */
 export function loadEnvOrExit(): EnvConfig {
   try {
-    return loadEnv()
+    envConfig ??= loadEnv()
+    return envConfig
   } catch (err) {
     console.error(`[agent] ${errorMessage(err)}`)
     process.exit(1)
