@@ -26,7 +26,7 @@ export async function ready(deps: RouteDeps): Promise<HttpResponse> {
     const llm = service.core.llm.describe()
     checks.llm = {
       ok: llm.ready,
-      detail: llm.ready ? `default provider "${llm.defaultName}"` : 'no usable LLM provider configured',
+      detail: llm.ready ? `default provider "${llm.defaultName}"` : (llm.reason ?? 'no usable LLM provider configured'),
     }
   } catch (err) {
     checks.service = { ok: false, detail: errorMessage(err) }
