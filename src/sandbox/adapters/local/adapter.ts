@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError, errorMessage } from '../../../config/errors'
 import type { LocalSandboxOptions } from '../../config'
+import { RunQueue } from '../../run-queue'
 import { SessionTable } from '../../session-table'
 import { SkillCallLedger } from '../../skill-ledger'
 import type {
@@ -139,7 +140,7 @@ export class LocalPythonSession implements SandboxSession {
   busy = false
   lastUsedAt = Date.now()
   private kernel?: Promise<PythonKernel>
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly runs = new RunQueue()
   private closed = false
   /** Evicted to make room: the next run readmits it with a fresh interpreter. */
   private evicted = false
@@ -157,9 +158,7 @@ export class LocalPythonSession implements SandboxSession {
 
   /** Runs of one session are serialised, like cells of a notebook. */
   run(code: string, options: RunOptions): Promise<RunResult> {
-    const result = this.queue.then(() => this.runNow(code, options))
-    this.queue = result.catch(() => undefined)
-    return result
+    return this.runs.push(() => this.runNow(code, options))
   }
 
   private async runNow(code: string, options: RunOptions): Promise<RunResult> {

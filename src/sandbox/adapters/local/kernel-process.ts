@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream'
 import { AppError } from '../../../config/errors'
 import { CappedText } from '../../capped-text'
 import { pythonName, type SkillCallLedger } from '../../skill-ledger'
-import type { SandboxError } from '../../types'
+import type { RunResult } from '../../types'
 import { type IsolationPlan, scrubbedEnv } from './isolation'
 
 /** Messages the kernel sends on fd 4 (see kernel.py). */
@@ -11,15 +11,7 @@ type KernelMessage =
   | { type: 'ready'; pid: number }
   | { type: 'opened'; uid: number; rlimits: string[] }
   | { type: 'skill_call'; id: number; skill: string; args: unknown[]; kwargs: Record<string, unknown> }
-  | {
-      type: 'done'
-      ok: boolean
-      hasFinalAnswer: boolean
-      finalAnswer?: unknown
-      stdout: string
-      stderr: string
-      error?: SandboxError
-    }
+  | ({ type: 'done' } & Omit<KernelRunOutcome, 'lost'>)
   | { type: 'kernel_error'; message: string }
 
 export interface KernelSpawnOptions {
@@ -44,13 +36,10 @@ export interface KernelRunOptions {
   signal?: AbortSignal
 }
 
-export interface KernelRunOutcome {
-  ok: boolean
-  hasFinalAnswer: boolean
-  finalAnswer?: unknown
-  stdout: string
-  stderr: string
-  error?: SandboxError
+export type KernelRunOutcome = Pick<
+  RunResult,
+  'ok' | 'hasFinalAnswer' | 'finalAnswer' | 'stdout' | 'stderr' | 'error'
+> & {
   /** The interpreter died or was killed: the session's variables are gone. */
   lost: boolean
 }

@@ -2,6 +2,7 @@ import { Monty, MontySnapshot } from '@pydantic/monty'
 import { AppError } from '../../../config/errors'
 import { CappedText } from '../../capped-text'
 import type { MontySandboxOptions } from '../../config'
+import { RunQueue } from '../../run-queue'
 import { SessionTable } from '../../session-table'
 import { SkillCallLedger, type SkillOutcome } from '../../skill-ledger'
 import type {
@@ -174,7 +175,7 @@ class MontySession implements SandboxSession {
   lastUsedAt = Date.now()
   private readonly values = new Map<string, unknown>()
   private readonly definitions: Definitions = { imports: [], functions: new Map() }
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly runs = new RunQueue()
   private closed = false
 
   constructor(
@@ -185,9 +186,7 @@ class MontySession implements SandboxSession {
   ) {}
 
   run(code: string, options: RunOptions): Promise<RunResult> {
-    const result = this.queue.then(() => this.runNow(code, options))
-    this.queue = result.catch(() => undefined)
-    return result
+    return this.runs.push(() => this.runNow(code, options))
   }
 
   private async runNow(code: string, options: RunOptions): Promise<RunResult> {
