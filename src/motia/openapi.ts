@@ -145,7 +145,7 @@ function paths(): JsonObject {
       get: {
         operationId: 'streamExecutionEvents',
         summary:
-          'Server-Sent Events: steps so far, then live `status`, `step` and `llm_delta` events, ending with `done`',
+          'Server-Sent Events: steps so far, then live `status`, `step`, `subagent_step` and `llm_delta` events, ending with `done`',
         parameters: [
           idParameter('Execution id'),
           { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },

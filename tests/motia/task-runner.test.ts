@@ -48,22 +48,27 @@ afterAll(async () => {
   await redis?.stop()
 })
 
+/** A runner over the blocking agent, a real Redis, and in-memory Motia state. */
+function makeRunner(executions: ExecutionStore, emit: (topic: string) => Promise<void>): TaskRunner {
+  return new TaskRunner({
+    runtime: blockingRuntime,
+    executions,
+    order: new SessionOrder(client),
+    redis: client,
+    instanceId: 'test-instance',
+    log: createLogger('silent'),
+    emit,
+  })
+}
+
 describe('TaskRunner on shutdown', () => {
   it('counts a handed-back task as active until its re-queue event is out', async () => {
     const executions = new ExecutionStore(memoryState(), client)
     const emitted: { topic: string; at: number; activeWhileEmitting: number }[] = []
-    const runner: TaskRunner = new TaskRunner({
-      runtime: blockingRuntime,
-      executions,
-      order: new SessionOrder(client),
-      redis: client,
-      instanceId: 'test-instance',
-      log: createLogger('silent'),
-      emit: async (topic) => {
-        // A slow queue write: shutdown must wait for it, or it closes the queue under our feet.
-        await new Promise((r) => setTimeout(r, 50))
-        emitted.push({ topic, at: Date.now(), activeWhileEmitting: runner.activeCount })
-      },
+    const runner: TaskRunner = makeRunner(executions, async (topic) => {
+      // A slow queue write: shutdown must wait for it, or it closes the queue under our feet.
+      await new Promise((r) => setTimeout(r, 50))
+      emitted.push({ topic, at: Date.now(), activeWhileEmitting: runner.activeCount })
     })
     await executions.put(queued('e1'))
     const handling = runner.handle({ executionId: 'e1', sessionId: 's-e1' })
@@ -87,15 +92,7 @@ describe('TaskRunner on shutdown', () => {
   it('sends a task that arrives while draining straight back to the queue', async () => {
     const executions = new ExecutionStore(memoryState(), client)
     const emitted: string[] = []
-    const runner = new TaskRunner({
-      runtime: blockingRuntime,
-      executions,
-      order: new SessionOrder(client),
-      redis: client,
-      instanceId: 'test-instance',
-      log: createLogger('silent'),
-      emit: async (topic) => void emitted.push(topic),
-    })
+    const runner = makeRunner(executions, async (topic) => void emitted.push(topic))
     await executions.put(queued('e2'))
     runner.stopTaking()
     await runner.handle({ executionId: 'e2', sessionId: 's-e2' })
