@@ -22,11 +22,19 @@ class _Collector:
 
     def syntaxError(self, filename, msg, lineno, offset, text):
         line_text = text.strip() if isinstance(text, str) else None
-        self.syntax_errors.append({"line": lineno, "column": offset, "message": msg, "text": line_text})
+        self.syntax_errors.append(
+            {"line": lineno, "column": offset, "message": msg, "text": line_text}
+        )
 
     def flake(self, message):
         kind = _kebab(type(message).__name__)
-        self.issues.append({"line": message.lineno, "kind": kind, "message": message.message % message.message_args})
+        self.issues.append(
+            {
+                "line": message.lineno,
+                "kind": kind,
+                "message": message.message % message.message_args,
+            }
+        )
 
 
 def _kebab(name):
@@ -37,13 +45,23 @@ def _ast_issues(tree):
     issues = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ExceptHandler) and node.type is None:
-            issues.append({"line": node.lineno, "kind": "bare-except",
-                           "message": "bare 'except:' also catches SystemExit and KeyboardInterrupt"})
+            issues.append(
+                {
+                    "line": node.lineno,
+                    "kind": "bare-except",
+                    "message": "bare 'except:' also catches SystemExit and KeyboardInterrupt",
+                }
+            )
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
                 if isinstance(default, (ast.List, ast.Dict, ast.Set)):
-                    issues.append({"line": default.lineno, "kind": "mutable-default",
-                                   "message": f"mutable default argument in '{node.name}' is shared between calls"})
+                    issues.append(
+                        {
+                            "line": default.lineno,
+                            "kind": "mutable-default",
+                            "message": f"mutable default argument in '{node.name}' is shared between calls",
+                        }
+                    )
     return issues
 
 
@@ -56,17 +74,24 @@ def _functions(tree):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 block = complexity.get((child.name, child.lineno))
                 score = block.complexity if block else 1
-                found.append({
-                    "name": child.name,
-                    "line": child.lineno,
-                    "end_line": child.end_lineno,
-                    "args": [a.arg for a in child.args.posonlyargs + child.args.args + child.args.kwonlyargs],
-                    "is_async": isinstance(child, ast.AsyncFunctionDef),
-                    "is_method": owner is not None,
-                    "class": owner,
-                    "complexity": score,
-                    "rank": cc_rank(score),
-                })
+                found.append(
+                    {
+                        "name": child.name,
+                        "line": child.lineno,
+                        "end_line": child.end_lineno,
+                        "args": [
+                            a.arg
+                            for a in child.args.posonlyargs
+                            + child.args.args
+                            + child.args.kwonlyargs
+                        ],
+                        "is_async": isinstance(child, ast.AsyncFunctionDef),
+                        "is_method": owner is not None,
+                        "class": owner,
+                        "complexity": score,
+                        "rank": cc_rank(score),
+                    }
+                )
                 visit(child, owner)
             elif isinstance(child, ast.ClassDef):
                 visit(child, child.name)
@@ -90,12 +115,18 @@ def _complexity_blocks(tree):
 
 
 def _classes(tree):
-    return [{
-        "name": node.name,
-        "line": node.lineno,
-        "bases": [ast.unparse(b) for b in node.bases],
-        "methods": [n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))],
-    } for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    return [
+        {
+            "name": node.name,
+            "line": node.lineno,
+            "bases": [ast.unparse(b) for b in node.bases],
+            "methods": [
+                n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ],
+        }
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+    ]
 
 
 def _imports(tree):
@@ -103,10 +134,18 @@ def _imports(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.append({"module": alias.name, "names": [alias.asname or alias.name], "line": node.lineno})
+                found.append(
+                    {
+                        "module": alias.name,
+                        "names": [alias.asname or alias.name],
+                        "line": node.lineno,
+                    }
+                )
         elif isinstance(node, ast.ImportFrom):
             module = "." * node.level + (node.module or "")
-            found.append({"module": module, "names": [a.name for a in node.names], "line": node.lineno})
+            found.append(
+                {"module": module, "names": [a.name for a in node.names], "line": node.lineno}
+            )
     return sorted(found, key=lambda i: i["line"])
 
 
@@ -130,21 +169,23 @@ def analyse_python(code):
     functions = _functions(tree)
     scores = [f["complexity"] for f in functions]
     issues = collector.issues + _ast_issues(tree)
-    result.update({
-        "functions": functions,
-        "classes": _classes(tree),
-        "imports": _imports(tree),
-        "issues": sorted(issues, key=lambda i: (i["line"] or 0, i["kind"])),
-        "metrics": {
-            "lines": raw.loc,
-            "code_lines": raw.sloc,
-            "comment_lines": raw.comments,
-            "blank_lines": raw.blank,
-            "average_complexity": round(sum(scores) / len(scores), 2) if scores else 0,
-            "max_complexity": max(scores, default=0),
-            "maintainability_index": round(mi_visit(code, multi=True), 1),
-        },
-    })
+    result.update(
+        {
+            "functions": functions,
+            "classes": _classes(tree),
+            "imports": _imports(tree),
+            "issues": sorted(issues, key=lambda i: (i["line"] or 0, i["kind"])),
+            "metrics": {
+                "lines": raw.loc,
+                "code_lines": raw.sloc,
+                "comment_lines": raw.comments,
+                "blank_lines": raw.blank,
+                "average_complexity": round(sum(scores) / len(scores), 2) if scores else 0,
+                "max_complexity": max(scores, default=0),
+                "maintainability_index": round(mi_visit(code, multi=True), 1),
+            },
+        }
+    )
     return result
 
 

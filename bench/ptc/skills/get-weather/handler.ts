@@ -1,3 +1,0 @@
-import { weather } from '../../catalog-data'
-
-export default (args: { city: string }) => weather(args.city)

@@ -1,0 +1,47 @@
+"""Settings of the kernel layer: the sandbox, the pool and the limits (config/kernels.yaml)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["KernelConfig", "SandboxLimits"]
+
+
+class SandboxLimits(BaseModel):
+    """rlimits and output caps applied to every sandboxed kernel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    memory_mb: int = Field(1024, ge=64, description="RLIMIT_AS of the kernel process")
+    max_processes: int = Field(64, ge=8, description="RLIMIT_NPROC of the session's uid")
+    file_size_mb: int = Field(64, ge=1, description="RLIMIT_FSIZE")
+    cpu_seconds: int = Field(3600, ge=1, description="RLIMIT_CPU over the kernel's life")
+    output_bytes: int = Field(
+        64 * 1024, ge=1024, description="cap per stream per run (head+tail kept)"
+    )
+
+
+class KernelConfig(BaseModel):
+    """How session kernels are launched, pooled and bounded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    isolation: Literal["bubblewrap", "none"] = "bubblewrap"
+    python: str = Field(default_factory=lambda: sys.executable, description="a real binary path")
+    workspace_root: Path = Path("workspace")
+    runtime_dir: Path = Field(
+        default_factory=lambda: Path("/tmp/agent-kernels"),
+        description="per-kernel directories for connection and ipc socket files (short paths)",
+    )
+    pool_size: int = Field(2, ge=0)
+    max_kernels: int = Field(8, ge=1)
+    open_wait_s: float = Field(30.0, gt=0, description="how long open() waits for a free slot")
+    idle_cull_s: float = Field(900.0, gt=0)
+    run_timeout_s: float = Field(60.0, gt=0)
+    interrupt_grace_s: float = Field(5.0, gt=0)
+    uid_base: int = Field(200000, ge=1000, description="per-session uids when running as root")
+    limits: SandboxLimits = SandboxLimits()

@@ -1,7 +1,0 @@
-export { createLlmClient } from './client'
-export { LlmError, type LlmErrorCode } from './errors'
-export { createLlmRegistry, type LlmProviderStatus, type LlmRegistry } from './registry'
-export { createScriptPicker } from './script'
-export { estimateTokens } from './scripted-client'
-export type { LlmClientSpec, LlmProviderSpec, LlmProviderType } from './spec'
-export type { LlmClient, LlmMessage, LlmRequest, LlmResponse, LlmUsage } from './types'

@@ -1,6 +1,0 @@
-export { LocalPythonSandbox } from './adapters/local/adapter'
-export { type DurableStep, MontySandbox, type PausedProgram } from './adapters/monty/adapter'
-export { loadSandboxConfig, type SandboxConfig, sandboxConfigSchema } from './config'
-export { createSandboxAdapter, SandboxRegistry } from './factory'
-export { pythonName, SkillCallLedger, type SkillOutcome } from './skill-ledger'
-export type * from './types'
