@@ -67,7 +67,7 @@ class Catalog(BaseModel):
     errors: list[SkillLoadError] = []
 
 
-class SkillCall(BaseModel):
+class SkillCall(BaseModel):  # type: ignore[no-redef]  # the plugin's __init__ has **kwargs too
     """One call, as recorded: what was asked, how it went, a preview of what came back."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -75,7 +75,7 @@ class SkillCall(BaseModel):
     id: str
     skill: str  # the skill's name ("web-search"), or "delegate"
     args: list[Any] = []
-    kwargs: dict[str, Any] = Field(default_factory=dict)  # type: ignore[no-redef]  # pydantic plugin clash
+    kwargs: dict[str, Any] = Field(default_factory=dict)
     ok: bool = False
     result_size: int = 0  # bytes of the JSON result
     preview: str = ""  # capped
