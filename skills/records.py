@@ -38,8 +38,10 @@ class SkillError(Exception):
 
 
 class UnknownSkill(SkillError):
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(f"unknown skill(s): {', '.join(names)}", code="unknown_skill")
+    """Names that match no skill, or (with `message`) skills this task may not use."""
+
+    def __init__(self, names: list[str], message: str | None = None) -> None:
+        super().__init__(message or f"unknown skill(s): {', '.join(names)}", code="unknown_skill")
         self.names = names
 
 
