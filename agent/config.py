@@ -79,6 +79,8 @@ class AgentSpec(BaseModel):
     max_steps: int = Field(6, ge=1, le=50)
     planning: Literal["inline", "separate"] = "inline"
     run_timeout_s: float | None = None
+    # False: a program that prints without final_answer is shown to the model, which continues
+    output_is_answer: bool = True
 
 
 class AgentsConfig(BaseModel):
@@ -88,6 +90,8 @@ class AgentsConfig(BaseModel):
     max_depth: int = Field(2, ge=0)
     max_total_steps: int = Field(30, ge=1)
     history_tokens: int = Field(6000, ge=256)
+    observation_chars: int = Field(4000, ge=200)  # program output shown to the model per step
+    error_chars: int = Field(3000, ge=200)  # traceback shown to the model, tail kept
     agents: dict[str, AgentSpec] = {}
 
 

@@ -119,6 +119,8 @@ class SubagentStep(_StepBase):
     execution_id: str  # the child's record
     status: ExecutionStatus = "running"
     result: Any = None
+    error: ErrorInfo | None = None
+    record: ExecutionRecord | None = None  # the child's whole record, nested once it ends
 
 
 class FinalAnswerStep(_StepBase):
@@ -161,6 +163,9 @@ class ExecutionRecord(_Model):
     def wire(self) -> dict[str, Any]:
         """The JSON object REST, Gradio's /run and SSE send."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+SubagentStep.model_rebuild()
 
 
 EventType = Literal["status", "step", "llm_delta", "output", "skill_call", "done"]
