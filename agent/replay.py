@@ -58,7 +58,7 @@ def python_name(skill: str) -> str:
 def normalise(value: Any) -> tuple[Any, bool]:
     """(JSON form, True) for a JSON value; (repr, False) otherwise, as the kernels do for answers."""
     try:
-        return json.loads(json.dumps(value)), True
+        return json.loads(json.dumps(value, allow_nan=False)), True
     except (TypeError, ValueError):
         return repr(value), False
 
@@ -72,6 +72,10 @@ def describe_call(name: str, args: list[Any], kwargs: dict[str, Any]) -> str:
 
 class SkillError(Exception):
     """A skill failed; raised in the program exactly as the agent's kernel raises it."""
+
+    def __init__(self, message: str, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 class ReplayError(Exception):
@@ -214,7 +218,7 @@ class ReplayRuntime:
                 f"[replay] {recorded.describe()}: the recorded value is its repr", file=sys.stderr
             )
         if not recorded.ok:
-            raise SkillError(recorded.error or f"{recorded.name} failed")
+            raise SkillError(recorded.error or f"{recorded.name} failed", recorded.error_type)
         return recorded.result
 
     def namespace(self) -> dict[str, Any]:
