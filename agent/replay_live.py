@@ -58,7 +58,7 @@ class LiveSkills:
 
     async def _delegate(self, agent: str, task: str) -> Any:
         # a subagent needs its LLM: live mode runs it through the real agent runtime
-        from agent import run_task
+        from agent.tasks import run_task
 
         record = await run_task(task, agent=agent, settings=self.settings)
         if record.status != "completed":
