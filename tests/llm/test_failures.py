@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from agent.config import load_settings
-from agent.llm import NO_PROVIDER, LLMError, LLMProviders, Message
-from tests.fake_llm import NOTHING_SCRIPTED, FakeLLM, Reply
+from agent.llm import NO_PROVIDER, LLMError, LLMProviders, Message, ProviderConfig
+from tests.fake_llm import NOTHING_SCRIPTED, FakeLLM, RecordedRequest, Reply
 from tests.llm.conftest import WIRES, Make
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,3 +229,31 @@ def test_a_named_provider_without_its_key_names_its_variable(tmp_path: Path) -> 
     assert status["claude"]["usable"] is False
     assert "set CLAUDE_KEY" in status["claude"]["reason"]
     assert providers.get("glm").model == "glm-4-plus"
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "openai"])
+async def test_cancelling_a_whole_reply_request_closes_the_connection(
+    kind: str, fake_llm: FakeLLM, make: Make
+) -> None:
+    arrived = threading.Event()
+
+    def hold(request: RecordedRequest) -> Reply:
+        arrived.set()
+        return Reply(text="never sent", delay_s=10)
+
+    fake_llm.responder = hold
+    task = asyncio.create_task(make(kind).get().complete(HI))
+    assert await asyncio.to_thread(arrived.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(fake_llm.requests[0].wait_disconnected, 10)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"base_url": "localhost:11434"}, {"max_retries": -1}, {"timeout_s": 0}, {"max_tokens": 0}],
+)
+def test_provider_config_refuses_values_that_cannot_work(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        ProviderConfig(type="openai-compatible", model="m", **fields)
