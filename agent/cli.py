@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from rich.console import Console
 
 from agent.config import ConfigError, Settings, load_settings
 from agent.errors import AgentError
+from agent.memory_store import RecordStore
 from agent.progress import ProgressPrinter
 from agent.records import ExecutionRecord
 from agent.sessions import answer_text
@@ -53,10 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace, settings: Settings, err: Console) -> ExecutionRecord:
     from agent.runtime import AgentRuntime
 
-    store = _store(settings)
     skills = [s.strip() for s in args.skills.split(",") if s.strip()] if args.skills else None
     printer = None if args.quiet else ProgressPrinter(err, stream_llm=not args.json)
-    async with AgentRuntime(settings, store=store) as runtime:
+    async with contextlib.AsyncExitStack() as stack:
+        store = await _store(settings, stack)
+        runtime = await stack.enter_async_context(AgentRuntime(settings, store=store))
         runtime.check_request(agent=args.agent, available_skills=skills)
         record = runtime.new_record(args.task, session_id=args.session, agent=args.agent)
         return await runtime.execute(
@@ -66,20 +69,21 @@ async def _run(args: argparse.Namespace, settings: Settings, err: Console) -> Ex
             model=args.model,
             on_event=printer,
         )
+    raise AssertionError("unreachable")
 
 
-def _store(settings: Settings) -> object | None:
-    """The project's database store when it is there, so `--session` spans invocations."""
+async def _store(settings: Settings, stack: contextlib.AsyncExitStack) -> RecordStore | None:
+    """The project's database store when there is one, so `--session` spans invocations."""
     try:
-        from agent import store as store_module
+        from agent.store import SqlRecordStore
     except ImportError:
         return None
-    factory = getattr(store_module, "open_store", None) or getattr(
-        store_module, "SqlRecordStore", None
+    store = SqlRecordStore(
+        settings.server.database_url, notebooks_dir=settings.server.notebooks_dir
     )
-    if factory is None:
-        return None
-    return factory(settings.server.database_url)
+    await store.start(heartbeat=False)
+    stack.push_async_callback(store.close)
+    return store
 
 
 def _agents(settings: Settings, out: Console) -> int:
