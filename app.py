@@ -1,44 +1,58 @@
-"""Serves the Gradio chat at `/` and the REST API under `/agent`, in one process: `python app.py`."""
+"""Serves the Gradio chat at `/` and the REST API under `/agent`, in one process: `python app.py`.
+
+SIGTERM (or Ctrl-C) drains: no new tasks, running ones get SHUTDOWN_GRACE_MS, then every kernel
+is shut down. A configuration problem prints one line and exits with status 2.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from agent.offline import quiet_gradio
 
 quiet_gradio()  # before gradio is imported: no analytics, no version check, no hub calls
 
-import gradio as gr  # noqa: E402
 import uvicorn  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
 
-from agent.config import ConfigError, Settings, load_settings  # noqa: E402
+from agent.config import ConfigError, load_settings  # noqa: E402
+from agent.http import begin_drain, create_app  # noqa: E402
+from agent.http.logs import configure_logging  # noqa: E402
 
 
-def create_app(settings: Settings) -> FastAPI:
-    api = FastAPI(title="Agent System", version="0.2.0")
+class DrainingServer(uvicorn.Server):
+    """Tells the app to drain the moment the signal arrives, before uvicorn closes connections."""
 
-    @api.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    with gr.Blocks(title="Agent System", analytics_enabled=False) as ui:
-        gr.Markdown("# Agent System\nThe chat arrives with the Gradio app issue.")
-    return gr.mount_gradio_app(api, ui, path="/")
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        app = self.config.loaded_app if self.config.loaded else None
+        target = getattr(app, "app", app)
+        while target is not None and not hasattr(getattr(target, "state", None), "ctx"):
+            target = getattr(target, "app", None)
+        if target is not None:
+            begin_drain(target)
+        super().handle_exit(sig, frame)
 
 
 def main() -> int:
     try:
         settings = load_settings()
+        configure_logging(settings.server.log_level)
+        app = create_app(settings)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        log_level=settings.server.log_level,
+    server = settings.server
+    config = uvicorn.Config(
+        app,
+        host=server.host,
+        port=server.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(server.trust_proxy),
+        forwarded_allow_ips=server.trust_proxy or "",
+        timeout_graceful_shutdown=int(server.shutdown_grace_s) + 5,
     )
+    DrainingServer(config).run()
     return 0
 
 

@@ -1,0 +1,266 @@
+"""REST routes under /agent and /skills: execute, executions (record, history, events, notebook,
+cancel), sessions. Bodies are pydantic models with the camelCase names of the original API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from agent.http.context import Principal, context_of, principal
+from agent.http.problems import Problem
+from agent.records import ExecutionRecord
+from agent.sessions import Turn
+
+__all__ = ["ID_PATTERN", "ExecuteBody", "router"]
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+SSE_PING_S = 15
+
+router = APIRouter()
+Auth = Annotated[Principal, Depends(principal)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ExecuteBody(_Body):
+    task: str = Field(min_length=1, max_length=100_000)
+    session_id: str | None = Field(None, pattern=ID_PATTERN)
+    available_skills: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = None
+    agent: str | None = Field(None, min_length=1, max_length=128)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=256)
+    provider: str | None = Field(None, min_length=1, max_length=128)
+    model: str | None = Field(None, min_length=1, max_length=256)
+
+
+class Accepted(_Body):
+    execution_id: str
+    session_id: str
+    status: str
+
+
+class Summary(_Body):
+    execution_id: str
+    session_id: str
+    status: str
+    task: str
+    agent: str
+    result: Any = None
+    error: dict[str, Any] | None = None
+    notebook: str | None = None
+    created_at: str
+    finished_at: str | None = None
+
+
+class HistoryPage(_Body):
+    items: list[Summary]
+    next_cursor: str | None
+
+
+def _summary(record: ExecutionRecord) -> Summary:
+    wire = record.wire()
+    names = [field.alias or name for name, field in Summary.model_fields.items()]
+    return Summary.model_validate({name: wire.get(name) for name in names})
+
+
+def _notebook_path(root: Path, notebook: str | None) -> Path | None:
+    """The run's notebook if it is a file under NOTEBOOKS_DIR."""
+    if not notebook:
+        return None
+    path = Path(notebook).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        return None
+    return path
+
+
+def _not_found(kind: str, ident: str) -> Problem:
+    return Problem("not_found", f"no {kind} {ident!r}")
+
+
+def _allowed(who: Principal, body: ExecuteBody, default_agent: str) -> list[str] | None:
+    """A key limited to some agents/skills: 403 outside them; no list asked means the key's list."""
+    key = who.key
+    if key is None:
+        return body.available_skills
+    if key.agents is not None:
+        agent = body.agent or default_agent
+        if agent not in key.agents:
+            raise Problem("forbidden", f"this API key may not use agent {agent!r}", status=403)
+    if key.skills is None:
+        return body.available_skills
+    if body.available_skills is None:
+        return list(key.skills)
+    outside = [s for s in body.available_skills if s not in key.skills]
+    if outside:
+        raise Problem("forbidden", f"this API key may not use skills {outside}", status=403)
+    return body.available_skills
+
+
+@router.post("/agent/execute", status_code=202, response_model=Accepted, tags=["executions"])
+async def execute(body: ExecuteBody, request: Request, response: Response, who: Auth) -> Accepted:
+    """Queue a task. A repeated `idempotencyKey` returns the first execution (200)."""
+    ctx = context_of(request)
+    skills = _allowed(who, body, ctx.settings.agents.default_agent)
+    if body.idempotency_key is not None:
+        first = await ctx.store.find_idempotent(who.owner, body.idempotency_key)
+        if first is not None:
+            response.status_code = 200
+            return Accepted(
+                execution_id=first.execution_id, session_id=first.session_id, status=first.status
+            )
+    budget = ctx.settings.server.max_running_tasks_per_key
+    if who.owner is not None and budget > 0 and await ctx.store.active_count(who.owner) >= budget:
+        raise Problem(
+            "task_budget_exceeded",
+            f"this API key already has {budget} tasks queued or running; retry when one ends",
+            headers={"Retry-After": "5"},
+        )
+    record = await ctx.service.submit(
+        body.task,
+        session_id=body.session_id,
+        agent=body.agent,
+        available_skills=skills,
+        provider=body.provider,
+        model=body.model,
+        owner=who.owner,
+        idempotency_key=body.idempotency_key,
+    )
+    request.state.execution_id = record.execution_id
+    response.headers["Location"] = f"/agent/executions/{record.execution_id}"
+    return Accepted(
+        execution_id=record.execution_id, session_id=record.session_id, status=record.status
+    )
+
+
+@router.get("/agent/executions", response_model=HistoryPage, tags=["executions"])
+async def history(
+    request: Request,
+    who: Auth,
+    session_id: Annotated[str | None, Query(alias="sessionId", pattern=ID_PATTERN)] = None,
+    status: Literal["queued", "running", "completed", "failed", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+) -> HistoryPage:
+    """The key's executions, newest first; pass `nextCursor` back as `cursor` for the next page."""
+    ctx = context_of(request)
+    page = await ctx.store.page(
+        owner=who.owner, session_id=session_id, status=status, limit=limit, cursor=cursor
+    )
+    return HistoryPage(items=[_summary(r) for r in page.records], next_cursor=page.next_cursor)
+
+
+@router.get("/agent/executions/{execution_id}", tags=["executions"])
+async def get_execution(execution_id: str, request: Request, who: Auth) -> dict[str, Any]:
+    record = await context_of(request).service.get(execution_id, owner=who.owner)
+    if record is None:
+        raise _not_found("execution", execution_id)
+    return record.wire()
+
+
+@router.get("/agent/executions/{execution_id}/events", tags=["executions"])
+async def execution_events(
+    execution_id: str,
+    request: Request,
+    who: Auth,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: the steps so far, then live ones, ending with `done`."""
+    service = context_of(request).service
+    if await service.get(execution_id, owner=who.owner) is None:
+        raise _not_found("execution", execution_id)
+    skip = int(last_event_id) + 1 if last_event_id and last_event_id.isdigit() else 0
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        number = 0
+        async for event in service.events(execution_id, owner=who.owner):
+            if number >= skip:
+                data = json.dumps(event.model_dump(mode="json", by_alias=True))
+                yield ServerSentEvent(data=data, event=event.type, id=str(number))
+            number += 1
+
+    return EventSourceResponse(stream(), ping=SSE_PING_S, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/agent/executions/{execution_id}/notebook",
+    tags=["executions"],
+    response_class=FileResponse,
+    responses={200: {"content": {"application/x-ipynb+json": {}}}},
+)
+async def execution_notebook(execution_id: str, request: Request, who: Auth) -> FileResponse:
+    ctx = context_of(request)
+    record = await ctx.service.get(execution_id, owner=who.owner)
+    if record is None:
+        raise _not_found("execution", execution_id)
+    path = _notebook_path(ctx.settings.server.notebooks_dir, record.notebook)
+    if path is None:
+        raise Problem("not_found", f"execution {execution_id!r} has no notebook (yet)")
+    return FileResponse(
+        path,
+        media_type="application/x-ipynb+json",
+        filename=f"{execution_id}.ipynb",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/agent/executions/{execution_id}/cancel", tags=["executions"])
+async def cancel_execution(execution_id: str, request: Request, who: Auth) -> dict[str, Any]:
+    """Cancel while queued or running; a finished execution comes back unchanged."""
+    record = await context_of(request).service.cancel(execution_id, owner=who.owner)
+    if record is None:
+        raise _not_found("execution", execution_id)
+    return record.wire()
+
+
+async def _own_session(request: Request, session_id: str, who: Principal) -> None:
+    row = await context_of(request).store.session(session_id)
+    if row is None or row.owner != who.owner:
+        raise _not_found("session", session_id)
+
+
+@router.get("/agent/sessions/{session_id}", tags=["sessions"])
+async def get_session(session_id: str, request: Request, who: Auth) -> dict[str, Any]:
+    """The session's turns (what later tasks see), its executions and its kernel's variables."""
+    ctx = context_of(request)
+    await _own_session(request, session_id, who)
+    records = await ctx.store.session_records(session_id)
+    row = await ctx.store.session(session_id)
+    variables = await ctx.runtime.variables(session_id)
+    return {
+        "sessionId": session_id,
+        "executionIds": [r.execution_id for r in records],
+        "turns": [vars(Turn.of(r)) for r in records if r.done],
+        "active": [r.execution_id for r in records if not r.done],
+        "variables": [vars(v) for v in variables],
+        "createdAt": row.created_at if row else None,
+        "updatedAt": row.updated_at if row else None,
+    }
+
+
+@router.delete("/agent/sessions/{session_id}", tags=["sessions"])
+async def delete_session(session_id: str, request: Request, who: Auth) -> dict[str, Any]:
+    """Cancel its tasks, shut its kernel down, forget its history, executions and notebooks."""
+    await _own_session(request, session_id, who)
+    deleted = await context_of(request).service.delete_session(session_id)
+    return {"sessionId": session_id, "deleted": True, "executionsDeleted": deleted}
+
+
+@router.get("/skills", tags=["skills"])
+async def list_skills(request: Request, who: Auth) -> dict[str, Any]:
+    catalog = context_of(request).runtime.skills.catalog()
+    allowed = who.key.skills if who.key is not None else None
+    skills = [
+        s.model_dump(exclude={"path", "json_schema"})
+        for s in catalog.skills
+        if allowed is None or s.name in allowed
+    ]
+    return {"skills": skills, "errors": [e.model_dump() for e in catalog.errors]}
