@@ -57,6 +57,8 @@ class ServerSettings(BaseModel):
     request_timeout_s: float = Field(30.0, gt=0)
     rate_limit_per_minute: int = Field(120, ge=0)
     rate_limit_ip_per_minute: int = Field(300, ge=0)
+    rate_limit_storage: str = "database"  # or a `limits` storage URI (memory://, redis://...)
+    trust_proxy: str = ""  # proxy addresses whose X-Forwarded-For is believed ("" = none)
     max_running_tasks_per_key: int = Field(8, ge=0)
     retention_days: int = Field(7, ge=0)
     shutdown_grace_s: float = Field(30.0, ge=0)
@@ -147,6 +149,8 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "REQUEST_TIMEOUT_MS": ("server.request_timeout_s", _ms),
     "RATE_LIMIT_PER_MINUTE": ("server.rate_limit_per_minute", int),
     "RATE_LIMIT_IP_PER_MINUTE": ("server.rate_limit_ip_per_minute", int),
+    "RATE_LIMIT_STORAGE": ("server.rate_limit_storage", str),
+    "TRUST_PROXY": ("server.trust_proxy", str),
     "MAX_RUNNING_TASKS_PER_KEY": ("server.max_running_tasks_per_key", int),
     "EXECUTION_RETENTION_DAYS": ("server.retention_days", int),
     "SHUTDOWN_GRACE_MS": ("server.shutdown_grace_s", _ms),
