@@ -1,0 +1,126 @@
+"""The REST suite against one real server process (app.py), the fake LLM answering."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.app.conftest import Server
+from tests.fake_llm import FakeLLM, Reply
+
+
+def fence(code: str) -> str:
+    return f"Plan.\n\n```python\n{code}\n```\n"
+
+
+@pytest.fixture
+def api(rest_server: Server) -> httpx.Client:
+    with httpx.Client(base_url=rest_server.url, timeout=60) as client:
+        yield client
+
+
+def wait_done(api: httpx.Client, execution_id: str) -> dict:
+    events = []
+    with api.stream("GET", f"/agent/executions/{execution_id}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                events.append(json.loads(line[5:]))
+                if events[-1]["type"] == "done" and events[-1]["executionId"] == execution_id:
+                    break
+    return {"events": events, "record": api.get(f"/agent/executions/{execution_id}").json()}
+
+
+def test_bad_bodies_are_problems_and_queue_nothing(api: httpx.Client) -> None:
+    broken = api.post(
+        "/agent/execute", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 400 and broken.json()["code"] == "invalid_json"
+    assert broken.headers["content-type"].startswith("application/problem+json")
+    wrong = api.post("/agent/execute", json={"task": 5, "availableSkills": "x"})
+    fields = {e["field"] for e in wrong.json()["errors"]}
+    assert wrong.status_code == 400 and {"task", "availableSkills"} <= fields
+    assert api.post("/agent/execute", json={"task": "t", "agent": "nobody"}).status_code == 404
+    assert (
+        api.post("/agent/execute", json={"task": "t", "availableSkills": ["nope"]}).status_code
+        == 404
+    )
+    big = api.post("/agent/execute", json={"task": "x" * 2_000_000})
+    assert big.status_code == 413
+    assert api.get("/agent/executions").json()["items"] == []
+
+
+def test_two_turn_session_record_events_notebook(api: httpx.Client, fake_llm: FakeLLM) -> None:
+    fake_llm.queue(fence("x = 20\nfinal_answer(x + 1)"), fence("final_answer(x * 2)"))
+    first = api.post("/agent/execute", json={"task": "make x"})
+    assert first.status_code == 202 and first.json()["status"] == "queued"
+    done = wait_done(api, first.json()["executionId"])
+    assert done["record"]["status"] == "completed" and done["record"]["result"] == 21
+    types = [e["type"] for e in done["events"]]
+    assert types[-1] == "done" and "step" in types
+    session = first.json()["sessionId"]
+    second = api.post("/agent/execute", json={"task": "double x", "sessionId": session}).json()
+    late = wait_done(api, second["executionId"])  # subscribed after it may have finished
+    assert late["record"]["result"] == 40 and late["events"][-1]["data"]["status"] == "completed"
+    notebook = api.get(f"/agent/executions/{second['executionId']}/notebook")
+    assert notebook.status_code == 200 and notebook.headers["content-type"].startswith(
+        "application/x-ipynb+json"
+    )
+    assert notebook.json()["nbformat"] == 4
+    turns = api.get(f"/agent/sessions/{session}").json()["turns"]
+    assert [t["task"] for t in turns] == ["make x", "double x"]
+    page = api.get("/agent/executions", params={"sessionId": session, "limit": 1}).json()
+    assert page["items"][0]["executionId"] == second["executionId"] and page["nextCursor"]
+
+
+def test_cancel_while_running_and_while_queued(api: httpx.Client, fake_llm: FakeLLM) -> None:
+    fake_llm.queue(Reply(text=fence("final_answer(1)"), delay_s=30))
+    running = api.post("/agent/execute", json={"task": "slow", "sessionId": "ses-cancel"}).json()
+    queued = api.post("/agent/execute", json={"task": "after", "sessionId": "ses-cancel"}).json()
+    assert (
+        api.post(f"/agent/executions/{queued['executionId']}/cancel").json()["status"]
+        == "cancelled"
+    )
+    for _ in range(100):
+        if api.get(f"/agent/executions/{running['executionId']}").json()["status"] == "running":
+            break
+    cancelled = api.post(f"/agent/executions/{running['executionId']}/cancel").json()
+    assert cancelled["status"] == "cancelled"
+
+
+def test_idempotency_key_returns_the_first(api: httpx.Client, fake_llm: FakeLLM) -> None:
+    fake_llm.queue(fence("final_answer('once')"))
+    body = {"task": "once", "idempotencyKey": "abc-1"}
+    first = api.post("/agent/execute", json=body)
+    again = api.post("/agent/execute", json=body)
+    assert again.status_code == 200 and again.json()["executionId"] == first.json()["executionId"]
+
+
+def test_files_round_trip_and_no_escape(api: httpx.Client) -> None:
+    up = api.post("/agent/sessions/ses-files/files", files={"files": ("notes.txt", b"hello")})
+    assert up.status_code == 201 and up.json()["files"] == [{"name": "notes.txt", "size": 5}]
+    listed = api.get("/agent/sessions/ses-files/files").json()["files"]
+    assert [f["name"] for f in listed] == ["notes.txt"]
+    assert api.get("/agent/sessions/ses-files/files/notes.txt").content == b"hello"
+    bad = api.post("/agent/sessions/ses-files/files", files={"files": (".hidden", b"x")})
+    assert bad.status_code == 400
+    assert api.get("/agent/sessions/ses-files/files/..%2F..%2Fetc%2Fpasswd").status_code in (
+        400,
+        404,
+    )
+
+
+def test_ops_routes(api: httpx.Client) -> None:
+    assert api.get("/health").json() == {"status": "ok"}
+    ready = api.get("/ready").json()
+    assert {"database", "kernels", "llm", "isolation"} <= set(ready["checks"])
+    metrics = api.get("/metrics").text
+    assert "agent_tasks_total" in metrics and "agent_queue_depth" in metrics
+    assert api.get("/openapi.json").json()["paths"]["/agent/execute"]
+    headers = api.get("/health").headers
+    assert (
+        headers["x-content-type-options"] == "nosniff"
+        and "default-src 'none'" in headers["content-security-policy"]
+    )
+    assert api.get("/agent/executions/exe_nope").status_code == 404
