@@ -100,27 +100,32 @@ class BodyLimit:
             await _send_problem(send, 413, "body_too_large", detail, scope["path"])
             return
         seen = 0
-        started = False
+        over = False
+        replaced = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    over = True
                     raise _TooLarge
             return message
 
         async def tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+            nonlocal replaced
+            if over:  # the app answered its own error for the cut body: answer 413 instead
+                if not replaced:
+                    replaced = True
+                    await _send_problem(send, 413, "body_too_large", detail, scope["path"])
+                return
             await send(message)
 
         try:
             await self.app(scope, counted, tracking)
         except _TooLarge:
-            if not started:
+            if not replaced:
                 await _send_problem(send, 413, "body_too_large", detail, scope["path"])
 
 
