@@ -116,7 +116,7 @@ class TaskService:
         """Let running tasks finish within `grace_s`; the rest (and everything queued) fail
         with `interrupted`."""
         self.accepting = False
-        for queue in self._pending.values():
+        for queue in list(self._pending.values()):
             while queue:
                 await self._interrupt(queue.popleft())
         running = [t.job for t in self._live.values() if t.job is not None]
