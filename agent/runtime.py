@@ -437,8 +437,9 @@ class AgentRuntime:
         await events.drain()
         data: dict[str, Any] = {"status": record.status, "result": record.result}
         data["error"] = error.model_dump() if error else None
-        await events.emit("status", {"status": record.status})
-        await events.emit("done", data)
+        await events.emit("status", {"status": record.status, "depth": record.depth})
+        if record.depth == 0:  # one `done` per listener: a subagent's end is its parent's step
+            await events.emit("done", data)
 
     async def _checkpoint(self, record: ExecutionRecord) -> None:
         """The notebook and the store, once per step batch (never per event)."""
