@@ -15,6 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from tests.agent.conftest import require_kernels
+
+    require_kernels()
     base = tmp_path_factory.mktemp("cli")
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     return {

@@ -16,8 +16,17 @@ def test_exported_names() -> None:
         "run_task",
         "run_task_sync",
     }
-    for name in agent.__all__:
+    for name in set(agent.__all__) - {"AgentRuntime"}:
         assert getattr(agent, name) is not None
+
+
+def test_agent_runtime_is_imported_on_first_use() -> None:
+    from tests.agent.conftest import require_kernels
+
+    require_kernels()
+    from agent.runtime import AgentRuntime
+
+    assert agent.AgentRuntime is AgentRuntime
 
 
 def test_agent_error_is_a_value() -> None:
