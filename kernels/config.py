@@ -8,7 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["KernelConfig", "SandboxLimits"]
+__all__ = ["PROJECT_DIR", "KernelConfig", "SandboxLimits"]
+
+# the checkout this package runs from: masked inside the sandbox (it holds .env and the code)
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class SandboxLimits(BaseModel):
@@ -32,10 +35,15 @@ class KernelConfig(BaseModel):
 
     isolation: Literal["bubblewrap", "none"] = "bubblewrap"
     python: str = Field(default_factory=lambda: sys.executable, description="a real binary path")
+    bwrap: str = Field("/usr/bin/bwrap", description="the bubblewrap binary")
     workspace_root: Path = Path("workspace")
     runtime_dir: Path = Field(
         default_factory=lambda: Path("/tmp/agent-kernels"),
         description="per-kernel directories for connection and ipc socket files (short paths)",
+    )
+    hide_paths: list[Path] = Field(
+        default_factory=lambda: [PROJECT_DIR, Path.home()],
+        description="masked with an empty tmpfs inside the sandbox (the project, $HOME)",
     )
     pool_size: int = Field(2, ge=0)
     max_kernels: int = Field(8, ge=1)
@@ -43,5 +51,7 @@ class KernelConfig(BaseModel):
     idle_cull_s: float = Field(900.0, gt=0)
     run_timeout_s: float = Field(60.0, gt=0)
     interrupt_grace_s: float = Field(5.0, gt=0)
+    start_timeout_s: float = Field(30.0, gt=0, description="kernel start to ready")
     uid_base: int = Field(200000, ge=1000, description="per-session uids when running as root")
+    uid_count: int = Field(10000, ge=16, description="size of the per-session uid range")
     limits: SandboxLimits = SandboxLimits()

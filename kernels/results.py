@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 __all__ = [
+    "BadSessionId",
     "CallHandler",
     "CallOutcome",
     "IsolationReport",
@@ -101,3 +102,9 @@ class KernelsBusy(Exception):
     """No kernel slot became free within the configured wait."""
 
     code = "kernels_busy"
+
+
+class BadSessionId(ValueError):
+    """A session id that cannot name a workspace directory."""
+
+    code = "bad_request"

@@ -1,0 +1,96 @@
+"""The two kernelspecs: `python3` (plain ipykernel) and `agent-sandbox` (our provisioner).
+
+`python -m kernels.kernelspec install --prefix PREFIX` writes both into
+PREFIX/share/jupyter/kernels (idempotent). `SandboxSpecManager` serves them from memory, so
+session kernels start the same way whether or not the specs are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+from kernels.config import KernelConfig
+
+__all__ = ["SANDBOX_KERNEL", "SandboxSpecManager", "install", "kernel_specs", "main"]
+
+SANDBOX_KERNEL = "agent-sandbox"
+
+
+def kernel_specs(config: KernelConfig) -> dict[str, dict[str, Any]]:
+    """kernel.json contents by kernel name."""
+    argv = [config.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return {
+        "python3": {
+            "argv": argv,
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "metadata": {"debugger": True},
+        },
+        SANDBOX_KERNEL: {
+            "argv": argv,
+            "display_name": "Python 3 (agent sandbox)",
+            "language": "python",
+            # SIGINT to the process group would kill bwrap and the kernel with it
+            "interrupt_mode": "message",
+            "metadata": {
+                "kernel_provisioner": {
+                    "provisioner_name": "sandbox-provisioner",
+                    "config": {
+                        "isolation": config.isolation,
+                        "runtime_dir": str(config.runtime_dir),
+                        "limits": config.limits.model_dump(),
+                    },
+                }
+            },
+        },
+    }
+
+
+class SandboxSpecManager(KernelSpecManager):
+    """Our two specs from memory, built from the server's KernelConfig."""
+
+    def __init__(self, config: KernelConfig, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._specs = kernel_specs(config)
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name in self._specs:
+            return KernelSpec(resource_dir="", **self._specs[kernel_name])
+        return super().get_kernel_spec(kernel_name)
+
+
+def install(prefix: Path, config: KernelConfig | None = None) -> list[Path]:
+    """Write (or rewrite) both kernelspecs under PREFIX/share/jupyter/kernels."""
+    config = config or KernelConfig(python=str(Path(prefix) / "bin" / "python"))
+    written = []
+    for name, spec in kernel_specs(config).items():
+        target = Path(prefix) / "share" / "jupyter" / "kernels" / name
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / "kernel.json"
+        path.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kernels.kernelspec")
+    sub = parser.add_subparsers(dest="command", required=True)
+    inst = sub.add_parser("install", help="install the python3 and agent-sandbox kernelspecs")
+    inst.add_argument("--prefix", type=Path, default=Path(sys.prefix))
+    args = parser.parse_args(argv)
+    prefix = args.prefix.resolve()
+    python = prefix / "bin" / "python"
+    config = KernelConfig(python=str(python if python.exists() else sys.executable))
+    for path in install(prefix, config):
+        print(f"kernelspec: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

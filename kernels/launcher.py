@@ -1,0 +1,131 @@
+"""Starting one ready kernel (sandboxed or not) with the in-kernel runtime loaded, and ending it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import psutil
+from jupyter_client import AsyncKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
+
+from kernels.cell import quiet_execute
+from kernels.config import KernelConfig
+from kernels.kernelspec import SANDBOX_KERNEL, SandboxSpecManager
+from kernels.processes import kernel_pid, kill_tree, sweep_strays
+from kernels.sandbox import SandboxLaunch, workspace_inside
+
+__all__ = ["KernelLauncher", "LiveKernel"]
+
+log = logging.getLogger(__name__)
+
+_LOAD = """\
+import sys as _s, types as _t
+_m = _t.ModuleType("_agent_runtime")
+exec(compile({source!r}, "<agent-runtime>", "exec"), _m.__dict__)
+_s.modules["_agent_runtime"] = _m
+_m.setup(get_ipython())
+del _s, _t, _m
+"""
+
+
+@dataclass
+class LiveKernel:
+    """One running kernel process and what we know of its processes."""
+
+    manager: AsyncKernelManager
+    client: AsyncKernelClient
+    launch: SandboxLaunch
+    launcher_pid: int
+    pid: int | None  # the ipykernel process, on the host
+    keep: set[int] = field(default_factory=set)  # launcher, bwrap's init, the kernel
+
+    async def alive(self) -> bool:
+        return bool(await self.manager.is_alive())
+
+    def strays(self) -> bool:
+        """Cheap check after every run: any process in the sandbox beyond the kernel's own?"""
+        for pid in self.keep:
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+                    children = {int(p) for p in fh.read().split()}
+            except (OSError, ValueError):
+                continue
+            if children - self.keep:
+                return True
+        return False
+
+    def sweep(self) -> int:
+        """Kill every leftover process of the run (children, daemons, fork bombs)."""
+        if not self.strays():
+            return 0
+        return sweep_strays(self.launcher_pid, self.keep, self.launch.uid)
+
+    async def shutdown(self) -> None:
+        """Leave no process behind, whatever state the kernel is in."""
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+        with contextlib.suppress(Exception):
+            await self.manager.shutdown_kernel(now=True)
+        kill_tree(self.launcher_pid, self.launch.uid)
+
+
+class KernelLauncher:
+    """Starts kernels through AsyncKernelManager with our kernelspec and provisioner."""
+
+    def __init__(self, config: KernelConfig) -> None:
+        self.config = config
+        self.specs = SandboxSpecManager(config)
+        self.source = resources.files("kernels").joinpath("inkernel.py").read_text("utf-8")
+
+    def launch_for(self, workspace: Path, uid: int | None, kernel_dir: Path) -> SandboxLaunch:
+        cfg = self.config
+        return SandboxLaunch(
+            workspace=workspace,
+            kernel_dir=kernel_dir,
+            isolation=cfg.isolation,
+            uid=uid,
+            limits=cfg.limits,
+            hide_paths=cfg.hide_paths,
+            python=cfg.python,
+            bwrap=cfg.bwrap,
+        )
+
+    async def start(self, workspace: Path, uid: int | None, kernel_dir: Path) -> LiveKernel:
+        launch = self.launch_for(workspace, uid, kernel_dir)
+        manager = AsyncKernelManager(kernel_name=SANDBOX_KERNEL, kernel_spec_manager=self.specs)
+        await manager.start_kernel(sandbox=launch)
+        launcher_pid = int(getattr(manager.provisioner, "pid", 0) or 0)
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=self.config.start_timeout_s)
+            await self.load_runtime(client)
+        except BaseException:
+            live = LiveKernel(manager, client, launch, launcher_pid, None)
+            await live.shutdown()
+            raise
+        pid = kernel_pid(launcher_pid)
+        keep = {launcher_pid}
+        if pid is not None:
+            keep.add(pid)
+            with contextlib.suppress(psutil.Error):
+                for parent in psutil.Process(pid).parents():
+                    if parent.pid == launcher_pid:
+                        break
+                    keep.add(parent.pid)
+        return LiveKernel(manager, client, launch, launcher_pid, pid, keep)
+
+    async def load_runtime(self, client: AsyncKernelClient) -> None:
+        reply = await quiet_execute(
+            client, _LOAD.format(source=self.source), limit_s=self.config.start_timeout_s
+        )
+        if reply.get("status") != "ok":
+            raise RuntimeError(f"the in-kernel runtime failed to load: {reply.get('evalue')}")
+
+    @staticmethod
+    def inside_path(launch: SandboxLaunch) -> str:
+        return workspace_inside(launch)

@@ -1,0 +1,350 @@
+"""`SessionKernels`: the session table, the warm pool, the bound on live kernels, the culler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+from kernels.config import KernelConfig
+from kernels.launcher import KernelLauncher, LiveKernel
+from kernels.probe import probe_isolation
+from kernels.processes import UidPool
+from kernels.results import BadSessionId, IsolationReport, KernelsBusy
+from kernels.sandbox import workspace_inside
+from kernels.session import SessionKernel
+
+__all__ = ["SessionKernels"]
+
+log = logging.getLogger(__name__)
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _chown_tree(root: Path, uid: int | None) -> None:
+    if uid is None:
+        return
+    os.chown(root, uid, uid)
+    os.chmod(root, 0o700)
+    for parent, dirs, files in os.walk(root):
+        for name in dirs + files:
+            with contextlib.suppress(OSError):
+                os.lchown(os.path.join(parent, name), uid, uid)
+
+
+class SessionKernels:
+    """One persistent kernel per session, started from a warm pool, bounded, culled when idle."""
+
+    def __init__(self, config: KernelConfig) -> None:
+        self.config = config
+        self.launcher = KernelLauncher(config)
+        self.isolation = IsolationReport(mode=config.isolation, network=config.isolation == "none")
+        self._sessions: dict[str, SessionKernel] = {}
+        self._pool: list[tuple[LiveKernel, Path]] = []
+        self._slots = 0  # session kernels live or starting
+        self._changed = asyncio.Condition()
+        self._uids = UidPool(config.uid_base, config.uid_count)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._culler: asyncio.Task[None] | None = None
+        self._filling = 0
+        self._started = False
+        self._closing = False
+        self._run_dir = config.runtime_dir / str(os.getpid())
+        self._pool_dir = config.workspace_root / ".pool"
+        self.counters = {"started": 0, "restarts": 0, "evictions": 0, "culled": 0, "waits": 0}
+
+    # --- start and shutdown -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Probe isolation, fill the warm pool, start the idle culler."""
+        self._sweep_stale()
+        self.config.workspace_root.mkdir(parents=True, exist_ok=True)
+        self._pool_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
+        first = await self._start_pooled()  # raises when the sandbox cannot start: refuse to run
+        self.isolation = await probe_isolation(first, self.config)
+        for warning in self.isolation.warnings:
+            log.warning("kernels: %s", warning)
+        self._pool.append(first)
+        self._started = True
+        self._fill_pool()
+        self._culler = asyncio.create_task(self._cull_loop())
+
+    async def shutdown(self) -> None:
+        """Shut every kernel down; no kernel process is left behind."""
+        self._closing = True
+        if self._culler is not None:
+            self._culler.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        kernels = [live for live, _ in self._pool]
+        self._pool.clear()
+        for session in self._sessions.values():
+            live = session.detach()
+            if live is not None:
+                kernels.append(live)
+        await asyncio.gather(*(live.shutdown() for live in kernels), return_exceptions=True)
+        self._sessions.clear()
+        self._slots = 0
+        shutil.rmtree(self._run_dir, ignore_errors=True)
+
+    def _sweep_stale(self) -> None:
+        """Remove socket directories of servers that are gone, and their pooled workspaces."""
+        root = self.config.runtime_dir
+        root.mkdir(parents=True, exist_ok=True, mode=0o711)
+        for entry in root.iterdir():
+            if entry.name.isdigit() and not psutil.pid_exists(int(entry.name)):
+                shutil.rmtree(entry, ignore_errors=True)
+        if self._pool_dir.is_dir():
+            for entry in self._pool_dir.iterdir():
+                owner = entry.name.split("-")[0]
+                if owner.isdigit() and not psutil.pid_exists(int(owner)):
+                    shutil.rmtree(entry, ignore_errors=True)
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def workspace(self, session_id: str) -> Path:
+        """The session's workspace directory (created on demand, before any kernel exists)."""
+        if not _SESSION_ID.match(session_id):
+            raise BadSessionId(
+                f"session id {session_id[:80]!r} must be 1-128 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        path = self.config.workspace_root / session_id
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+    async def open(self, session_id: str) -> SessionKernel:
+        """The session's kernel, started (from the warm pool) when needed; same id, same kernel.
+
+        Waits up to `open_wait_s` for a free slot, then raises KernelsBusy."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            session = SessionKernel(self, session_id, self.workspace(session_id))
+            self._sessions[session_id] = session
+        await session.ensure()
+        return session
+
+    async def close(self, session_id: str) -> None:
+        """Shut the session's kernel down and forget the session (its workspace stays)."""
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return
+        if session.busy:
+            with contextlib.suppress(Exception):
+                await session.interrupt()
+        async with session.exclusive():
+            live = session.detach()
+        if live is not None:
+            await live.shutdown()
+            await self._free_slot()
+        self._uids.release(session.uid)
+        session.uid = None
+
+    def stats(self) -> dict[str, int | float]:
+        live = [s for s in self._sessions.values() if s.live is not None]
+        return {
+            "live": len(live),
+            "pooled": len(self._pool),
+            "max": self.config.max_kernels,
+            "busy": sum(1 for s in self._sessions.values() if s.busy),
+            "sessions": len(self._sessions),
+            "slots_used": self._slots,
+            **{f"{name}_total": value for name, value in self.counters.items()},
+        }
+
+    # --- slots, the pool and eviction (called by SessionKernel) -------------------------------
+
+    async def kernel_for(self, session: SessionKernel) -> LiveKernel:
+        """A kernel for a session that has none: a free slot (waiting, evicting), then a kernel."""
+        if not self._started or self._closing:
+            raise RuntimeError("SessionKernels is not started")
+        await self._take_slot(session)
+        try:
+            return await self._attach(session)
+        except BaseException:
+            await self._free_slot()
+            raise
+
+    async def replace_kernel(self, session: SessionKernel, dead: LiveKernel) -> None:
+        """Swap a dead or stuck kernel for a fresh one in the same slot."""
+        await dead.shutdown()
+        self.counters["restarts"] += 1
+        try:
+            session.live = await self._start_for(session)
+        except BaseException:
+            await self._free_slot()
+            raise
+
+    def notify_idle(self) -> None:
+        task = asyncio.ensure_future(self._notify())
+        self._track(task)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _take_slot(self, session: SessionKernel) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.open_wait_s
+        waited = False
+        async with self._changed:
+            while True:
+                if self._slots < self.config.max_kernels:
+                    self._slots += 1
+                    return
+                victim = self._lru_idle(exclude=session)
+                if victim is not None:
+                    live = victim.detach()  # its slot passes to this session
+                    self.counters["evictions"] += 1
+                    uid, victim.uid = victim.uid, None
+                    if live is not None:
+                        self._track(asyncio.create_task(self._retire(live, uid)))
+                    return
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise KernelsBusy(
+                        f"all {self.config.max_kernels} session kernels are busy; none became "
+                        f"free within {self.config.open_wait_s:g} s"
+                    )
+                if not waited:
+                    self.counters["waits"] += 1
+                    waited = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), left)
+
+    def _lru_idle(self, exclude: SessionKernel) -> SessionKernel | None:
+        idle = [
+            s
+            for s in self._sessions.values()
+            if s is not exclude and s.live is not None and not s.busy and not s.locked()
+        ]
+        return min(idle, key=lambda s: s.last_used) if idle else None
+
+    async def _retire(self, live: LiveKernel, uid: int | None) -> None:
+        # the uid is free again only once none of its processes is left
+        await live.shutdown()
+        self._uids.release(uid)
+
+    async def _free_slot(self) -> None:
+        async with self._changed:
+            self._slots = max(self._slots - 1, 0)
+            self._changed.notify_all()
+
+    async def _attach(self, session: SessionKernel) -> LiveKernel:
+        """Hand the session a pooled kernel (it takes over the kernel's uid and workspace)."""
+        while self._pool:
+            live, pool_ws = self._pool.pop(0)
+            self._fill_pool()
+            if not await live.alive():
+                self._track(asyncio.create_task(live.shutdown()))
+                continue
+            self._adopt_workspace(session, pool_ws, live.launch.uid)
+            live.launch.workspace = session.workspace
+            if workspace_inside(live.launch) == str(pool_ws):
+                await self._chdir(live, session.workspace)  # no fixed inside path: follow it
+            return live
+        return await self._start_for(session)
+
+    def _adopt_workspace(self, session: SessionKernel, pool_ws: Path, uid: int | None) -> None:
+        target = session.workspace
+        if target.exists():
+            for entry in target.iterdir():
+                os.rename(entry, pool_ws / entry.name)
+            target.rmdir()
+        os.rename(pool_ws, target)
+        self._uids.release(session.uid)
+        session.uid = uid
+        _chown_tree(target, uid)
+
+    async def _chdir(self, live: LiveKernel, path: Path) -> None:
+        from kernels.cell import quiet_execute
+
+        await quiet_execute(
+            live.client,
+            f"import os as _o; _o.chdir({str(path)!r}); _o.environ['HOME'] = {str(path)!r}; del _o",
+            limit_s=self.config.start_timeout_s,
+        )
+
+    async def _start_for(self, session: SessionKernel) -> LiveKernel:
+        if session.uid is None:
+            session.uid = self._uids.take()
+        self.workspace(session.session_id)
+        _chown_tree(session.workspace, session.uid)
+        self.counters["started"] += 1
+        return await self.launcher.start(session.workspace, session.uid, self._kernel_dir())
+
+    def _kernel_dir(self) -> Path:
+        return self._run_dir / uuid.uuid4().hex[:8]
+
+    async def _start_pooled(self) -> tuple[LiveKernel, Path]:
+        uid = self._uids.take()
+        ws = self._pool_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        ws.mkdir(mode=0o700)
+        _chown_tree(ws, uid)
+        try:
+            live = await self.launcher.start(ws, uid, self._kernel_dir())
+        except BaseException:
+            self._uids.release(uid)
+            shutil.rmtree(ws, ignore_errors=True)
+            raise
+        self.counters["started"] += 1
+        return live, ws
+
+    def _fill_pool(self) -> None:
+        missing = self.config.pool_size - len(self._pool) - self._filling
+        for _ in range(max(missing, 0)):
+            self._filling += 1
+            self._track(asyncio.create_task(self._add_pooled()))
+
+    async def _add_pooled(self) -> None:
+        try:
+            entry = await self._start_pooled()
+        except Exception as exc:
+            log.warning("kernels: a pooled kernel failed to start: %s", exc)
+            return
+        finally:
+            self._filling -= 1
+        if self._closing:
+            await entry[0].shutdown()
+        else:
+            self._pool.append(entry)
+
+    def _track(self, task: asyncio.Task[None] | asyncio.Future[None]) -> None:
+        self._tasks.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the idle culler ----------------------------------------------------------------------
+
+    async def _cull_loop(self) -> None:
+        period = min(self.config.idle_cull_s / 4, 30.0)
+        while True:
+            await asyncio.sleep(period)
+            await self.cull()
+
+    async def cull(self) -> int:
+        """Shut down session kernels idle longer than idle_cull_s; returns how many."""
+        now = time.monotonic()
+        culled = 0
+        for session in list(self._sessions.values()):
+            if session.live is None or session.busy or session.locked():
+                continue
+            if now - session.last_used < self.config.idle_cull_s:
+                continue
+            live = session.detach()
+            if live is not None:
+                await live.shutdown()
+                await self._free_slot()
+                self._uids.release(session.uid)
+                session.uid = None
+                culled += 1
+        self.counters["culled"] += culled
+        return culled

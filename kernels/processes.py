@@ -1,0 +1,92 @@
+"""Finding and killing a kernel's processes, and the per-session uids they run under."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import Iterable
+
+import psutil
+
+__all__ = ["UidPool", "kernel_pid", "kill_tree", "sweep_strays"]
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _of_uid(uid: int) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["uids"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.info["uids"] and proc.info["uids"].real == uid:
+                found.append(proc)
+    return found
+
+
+def _kill(procs: Iterable[psutil.Process]) -> int:
+    killed = 0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+            killed += 1
+    return killed
+
+
+def kernel_pid(launcher_pid: int) -> int | None:
+    """The host pid of the ipykernel process under a launcher (prlimit/bwrap), or None."""
+    for proc in [psutil.Process(launcher_pid), *_descendants(launcher_pid)]:
+        with contextlib.suppress(psutil.Error):
+            # bwrap and prlimit carry the kernel's argv too: the kernel is the python process
+            if proc.name().startswith("python") and "ipykernel_launcher" in proc.cmdline():
+                return proc.pid
+    return None
+
+
+def sweep_strays(launcher_pid: int, keep: set[int], uid: int | None) -> int:
+    """Kill everything the kernel left running (children, daemons, fork bombs) but `keep`."""
+    procs = {p.pid: p for p in _descendants(launcher_pid)}
+    if uid is not None and uid != 0:
+        procs.update({p.pid: p for p in _of_uid(uid)})
+    return _kill(p for pid, p in procs.items() if pid not in keep and pid != launcher_pid)
+
+
+def kill_tree(launcher_pid: int, uid: int | None) -> int:
+    """Kill a launcher, everything under it and (per-session uid) everything of its uid."""
+    procs = {p.pid: p for p in _descendants(launcher_pid)}
+    with contextlib.suppress(psutil.Error):
+        procs[launcher_pid] = psutil.Process(launcher_pid)
+    if uid is not None and uid != 0:
+        procs.update({p.pid: p for p in _of_uid(uid)})
+    return _kill(procs.values())
+
+
+class UidPool:
+    """Per-session uids from a range, skipping any uid that already owns a process."""
+
+    def __init__(self, base: int, count: int) -> None:
+        self.enabled = os.geteuid() == 0
+        self._base = base
+        self._count = count
+        self._taken: set[int] = set()
+        self._next = random.randrange(count)  # a fresh server does not reuse the last one's uids
+
+    def take(self) -> int | None:
+        if not self.enabled:
+            return None
+        busy = {p.info["uids"].real for p in psutil.process_iter(["uids"]) if p.info["uids"]}
+        for _ in range(self._count):
+            uid = self._base + self._next
+            self._next = (self._next + 1) % self._count
+            if uid not in self._taken and uid not in busy:
+                self._taken.add(uid)
+                return uid
+        raise RuntimeError("no free sandbox uid left in the configured range")
+
+    def release(self, uid: int | None) -> None:
+        if uid is not None:
+            self._taken.discard(uid)
