@@ -202,7 +202,9 @@ def _signature(signature: str) -> inspect.Signature | None:
     for prefix in ("", "from __future__ import annotations\n"):
         namespace: dict[str, Any] = {}
         try:
-            exec(f"{prefix}def _f{signature}: pass", namespace)
+            source = f"{prefix}def _f{signature}: pass"
+            # dont_inherit: this module's own `from __future__ import annotations` must not apply
+            exec(compile(source, "<skill-signature>", "exec", dont_inherit=True), namespace)
             return inspect.signature(namespace["_f"])
         except Exception:
             continue

@@ -15,7 +15,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from kernels.cell import quiet_execute
 from kernels.config import KernelConfig
 from kernels.kernelspec import SANDBOX_KERNEL, SandboxSpecManager
-from kernels.processes import kernel_pid, kill_tree, sweep_strays
+from kernels.processes import kernel_pid, kill_tree, sweep_strays, wait_gone
 from kernels.sandbox import SandboxLaunch, workspace_inside
 
 __all__ = ["KernelLauncher", "LiveKernel"]
@@ -68,9 +68,13 @@ class LiveKernel:
         """Leave no process behind, whatever state the kernel is in."""
         with contextlib.suppress(Exception):
             self.client.stop_channels()
+        if self.launcher_pid:
+            # inside first, so bwrap reaps its children before it is killed itself
+            await wait_gone(kill_tree(self.launcher_pid, self.launch.uid, launcher=False))
         with contextlib.suppress(Exception):
             await self.manager.shutdown_kernel(now=True)
-        kill_tree(self.launcher_pid, self.launch.uid)
+        if self.launcher_pid:
+            kill_tree(self.launcher_pid, self.launch.uid)
 
 
 class KernelLauncher:

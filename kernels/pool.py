@@ -40,6 +40,17 @@ def _chown_tree(root: Path, uid: int | None) -> None:
                 os.lchown(os.path.join(parent, name), uid, uid)
 
 
+def _check_traversable(path: Path) -> None:
+    """Per-session uids must reach the bind sources: every existing ancestor needs o+x."""
+    for parent in [path, *path.parents]:
+        if parent.exists() and not parent.stat().st_mode & 0o001:
+            raise RuntimeError(
+                f"{parent} is not traversable by other users (mode "
+                f"{oct(parent.stat().st_mode & 0o777)}), so session uids cannot reach {path}; "
+                "choose a workspace_root / runtime_dir outside it or chmod o+x it"
+            )
+
+
 class SessionKernels:
     """One persistent kernel per session, started from a warm pool, bounded, culled when idle."""
 
@@ -66,6 +77,9 @@ class SessionKernels:
     async def start(self) -> None:
         """Probe isolation, fill the warm pool, start the idle culler."""
         self._sweep_stale()
+        if self._uids.enabled:
+            for root in (self.config.workspace_root, self.config.runtime_dir):
+                _check_traversable(root)
         self.config.workspace_root.mkdir(parents=True, exist_ok=True)
         self._pool_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
         first = await self._start_pooled()  # raises when the sandbox cannot start: refuse to run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 
 import psutil
 
-__all__ = ["UidPool", "kernel_pid", "kill_tree", "sweep_strays"]
+__all__ = ["UidPool", "kernel_pid", "kill_tree", "sweep_strays", "wait_gone"]
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -55,14 +56,27 @@ def sweep_strays(launcher_pid: int, keep: set[int], uid: int | None) -> int:
     return _kill(p for pid, p in procs.items() if pid not in keep and pid != launcher_pid)
 
 
-def kill_tree(launcher_pid: int, uid: int | None) -> int:
-    """Kill a launcher, everything under it and (per-session uid) everything of its uid."""
+def kill_tree(launcher_pid: int, uid: int | None, *, launcher: bool = True) -> list[int]:
+    """Kill everything under a launcher, (per-session uid) everything of its uid, and the
+    launcher itself unless `launcher=False`; returns the pids signalled."""
     procs = {p.pid: p for p in _descendants(launcher_pid)}
-    with contextlib.suppress(psutil.Error):
-        procs[launcher_pid] = psutil.Process(launcher_pid)
     if uid is not None and uid != 0:
         procs.update({p.pid: p for p in _of_uid(uid)})
-    return _kill(procs.values())
+    procs.pop(launcher_pid, None)
+    if launcher:
+        with contextlib.suppress(psutil.Error):
+            procs[launcher_pid] = psutil.Process(launcher_pid)
+    _kill(procs.values())
+    return list(procs)
+
+
+async def wait_gone(pids: list[int], limit_s: float = 1.0) -> None:
+    """Give parents a moment to reap what was killed: an orphaned zombie may never be reaped
+    (a container's pid 1 often does not), so the launcher must outlive its children."""
+    for _ in range(int(limit_s / 0.01)):
+        if not any(psutil.pid_exists(pid) for pid in pids):
+            return
+        await asyncio.sleep(0.01)
 
 
 class UidPool:

@@ -20,7 +20,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Dict, List, Unicode
 
 from kernels.config import KernelConfig, SandboxLimits
-from kernels.processes import kill_tree
+from kernels.processes import kill_tree, wait_gone
 from kernels.sandbox import SandboxLaunch, bwrap_argv, kernel_env, prlimit_argv, workspace_inside
 
 __all__ = ["SandboxProvisioner"]
@@ -91,9 +91,13 @@ class SandboxProvisioner(LocalProvisioner):
     async def kill(self, restart: bool = False) -> None:
         # processes inside bwrap can outlive a killed launcher: kill the whole tree ourselves
         pid = self.pid
+        uid = self.launch.uid if self.launch else None
+        if pid:
+            # inside first, so bwrap reaps its children before it is killed itself
+            await wait_gone(kill_tree(pid, uid, launcher=False))
         await super().kill(restart=restart)
         if pid:
-            kill_tree(pid, uid=self.launch.uid if self.launch else None)
+            kill_tree(pid, uid)
 
     async def cleanup(self, restart: bool = False) -> None:
         await super().cleanup(restart=restart)
