@@ -6,6 +6,7 @@ is shut down. A configuration problem prints one line and exits with status 2.
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -52,8 +53,16 @@ def main() -> int:
         forwarded_allow_ips=server.trust_proxy or "",
         timeout_graceful_shutdown=int(server.shutdown_grace_s) + 5,
     )
+    # uvicorn re-raises the signal it drained on once it is done; by then the drain has finished,
+    # so that signal ends the process with status 0 rather than the default "killed by SIGTERM"
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _drained)
     DrainingServer(config).run()
     return 0
+
+
+def _drained(sig: int, frame: Any) -> None:
+    """Runs only for the re-raised signal, after uvicorn restored the handlers it replaced."""
 
 
 if __name__ == "__main__":

@@ -115,10 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agent.batch import run_batch
 
         return run_batch(args.tasks_file, args.out, parallel=args.parallel)
+    from kernels import SandboxUnavailable
+
     try:
         record = asyncio.run(_run(args, settings, err))
     except AgentError as exc:
         err.print(f"[red]{exc.code}:[/] {exc.message}")
+        return EXIT_USAGE
+    except SandboxUnavailable as exc:
+        err.print(f"[red]kernels unavailable:[/] {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("[yellow]cancelled[/]")

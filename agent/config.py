@@ -347,6 +347,9 @@ def load_settings(
             return f"{env_by_path[dotted]}={merged[env_by_path[dotted]]!r}"
         section = str(loc[0]) if loc else ""
         if section == "llm":
+            env_name = _default_provider_var(tree["llm"], loc)
+            if env_name and merged.get(env_name):
+                return f"{env_name}={merged[env_name]!r}"
             return str(config_dir / "llm.yaml")
         path = files.get(section)
         if path is None:
@@ -358,6 +361,23 @@ def load_settings(
     except ValidationError as exc:
         raise _explain(exc, source) from None
     return _resolve_paths(settings)
+
+
+def _default_provider_var(llm: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
+    """The variable a field of the env-built default provider came from (LLM_BASE_URL, ...)."""
+    if tuple(map(str, loc[:3])) != ("llm", "providers", "default") or len(loc) < 4:
+        return None
+    default = llm.get("providers", {}).get("default") or {}
+    prefix = str(default.get("api_key_env") or "LLM_API_KEY").removesuffix("_API_KEY")
+    return {
+        "base_url": f"{prefix}_BASE_URL",
+        "api_key": f"{prefix}_API_KEY",
+        "model": "DEFAULT_LLM_MODEL",
+        "timeout_s": "LLM_TIMEOUT_MS",
+        "max_retries": "LLM_MAX_RETRIES",
+        "script_file": "LLM_SCRIPT_FILE",
+        "type": "DEFAULT_LLM_PROVIDER",
+    }.get(str(loc[3]))
 
 
 def _resolve_paths(settings: Settings) -> Settings:

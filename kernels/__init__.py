@@ -18,6 +18,7 @@ from kernels.results import (
     OutputHandler,
     RunResult,
     RunStatus,
+    SandboxUnavailable,
     SkillStub,
     VariableInfo,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "RunResult",
     "RunStatus",
     "SandboxLimits",
+    "SandboxUnavailable",
     "SessionKernel",
     "SessionKernels",
     "SkillStub",

@@ -18,7 +18,7 @@ from kernels.config import KernelConfig
 from kernels.launcher import KernelLauncher, LiveKernel
 from kernels.probe import probe_isolation
 from kernels.processes import UidPool
-from kernels.results import BadSessionId, IsolationReport, KernelsBusy
+from kernels.results import BadSessionId, IsolationReport, KernelsBusy, SandboxUnavailable
 from kernels.sandbox import workspace_inside
 from kernels.session import SessionKernel
 
@@ -44,7 +44,7 @@ def _check_traversable(path: Path) -> None:
     """Per-session uids must reach the bind sources: every existing ancestor needs o+x."""
     for parent in [path, *path.parents]:
         if parent.exists() and not parent.stat().st_mode & 0o001:
-            raise RuntimeError(
+            raise SandboxUnavailable(
                 f"{parent} is not traversable by other users (mode "
                 f"{oct(parent.stat().st_mode & 0o777)}), so session uids cannot reach {path}; "
                 "choose a workspace_root / runtime_dir outside it or chmod o+x it"
@@ -70,6 +70,7 @@ class SessionKernels:
         self._closing = False
         self._run_dir = config.runtime_dir / str(os.getpid())
         self._pool_dir = config.workspace_root / ".pool"
+        self._venv_bin = Path(config.python).absolute().parent
         self.counters = {"started": 0, "restarts": 0, "evictions": 0, "culled": 0, "waits": 0}
 
     # --- start and shutdown -------------------------------------------------------------------
@@ -78,11 +79,17 @@ class SessionKernels:
         """Probe isolation, fill the warm pool, start the idle culler."""
         self._sweep_stale()
         if self._uids.enabled:
-            for root in (self.config.workspace_root, self.config.runtime_dir):
+            # the venv too: the kernel's Python is executed as the session's uid
+            for root in (self.config.workspace_root, self.config.runtime_dir, self._venv_bin):
                 _check_traversable(root)
         self.config.workspace_root.mkdir(parents=True, exist_ok=True)
         self._pool_dir.mkdir(parents=True, exist_ok=True, mode=0o711)
-        first = await self._start_pooled()  # raises when the sandbox cannot start: refuse to run
+        try:
+            first = await self._start_pooled()
+        except SandboxUnavailable:
+            raise
+        except Exception as exc:  # the sandbox cannot start: refuse to run, in one line
+            raise SandboxUnavailable(f"the first sandboxed kernel did not start: {exc}") from exc
         self.isolation = await probe_isolation(first, self.config)
         for warning in self.isolation.warnings:
             log.warning("kernels: %s", warning)

@@ -21,9 +21,14 @@ __all__ = [
     "OutputHandler",
     "RunResult",
     "RunStatus",
+    "SandboxUnavailable",
     "SkillStub",
     "VariableInfo",
 ]
+
+class SandboxUnavailable(RuntimeError):
+    """Kernels cannot start safely here (no sandbox, unreachable workspace): refuse to run."""
+
 
 RunStatus = Literal["ok", "error", "timeout", "interrupted", "died"]
 

@@ -5,7 +5,10 @@
     complete_sync(providers.get("glm"), [Message("user", "hi")])   # from blocking code
 
 Every failure is an `LLMError` (code + one line naming provider, model, base URL, what to set).
+The registry (and with it the SDKs, ~2 s of imports) loads on first use, so config users stay light.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from agent.llm.base import (
     Completion,
@@ -17,8 +20,10 @@ from agent.llm.base import (
     ToolSpec,
 )
 from agent.llm.config import LLMSettings, ProviderConfig, ProviderType
-from agent.llm.registry import NO_PROVIDER, LLMProviders
-from agent.llm.sync import complete_sync
+
+if TYPE_CHECKING:
+    from agent.llm.registry import NO_PROVIDER, LLMProviders
+    from agent.llm.sync import complete_sync
 
 __all__ = [
     "NO_PROVIDER",
@@ -35,3 +40,15 @@ __all__ = [
     "ToolSpec",
     "complete_sync",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("NO_PROVIDER", "LLMProviders"):
+        from agent.llm import registry
+
+        return getattr(registry, name)
+    if name == "complete_sync":
+        from agent.llm.sync import complete_sync
+
+        return complete_sync
+    raise AttributeError(f"module 'agent.llm' has no attribute {name!r}")

@@ -110,6 +110,22 @@ def test_unknown_default_provider_lists_the_allowed_ones(project: Path) -> None:
         load(project, DEFAULT_LLM_PROVIDER="gpt5")
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"LLM_BASE_URL": "ftp://x"}, "LLM_BASE_URL='ftp://x'"),
+        ({"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": "zz"}, "ANTHROPIC_BASE_URL='zz'"),
+        ({"LLM_BASE_URL": "http://x", "LLM_TIMEOUT_MS": "-5"}, "LLM_TIMEOUT_MS='-5'"),
+    ],
+)
+def test_a_bad_provider_variable_names_the_variable_not_llm_yaml(
+    project: Path, env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(project, **env)
+    assert str(caught.value).startswith(named + ": llm.providers.default.")
+
+
 def test_default_provider_follows_the_vendor_variables(project: Path) -> None:
     claude = load(project, ANTHROPIC_API_KEY="sk-ant-test").llm.providers["default"]
     assert (claude.type, claude.api_key, claude.api_key_env) == (
