@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_notebook, new_output, writes_json
 
 from agent.records import ActionStep, ExecutionRecord, FinalAnswerStep, PlanningStep, SubagentStep
 from agent.replay import (
@@ -95,6 +95,35 @@ def recording_of(record: ExecutionRecord) -> Recording:
     )
 
 
+def _markdown(cell_id: str, source: str) -> NotebookNode:
+    """A markdown cell. Cells are built unvalidated and the whole notebook is validated once at
+    write time (nbformat's constructors validate every cell: 3/4 of a write's cost)."""
+    return nbformat.from_dict(
+        {"id": cell_id, "cell_type": "markdown", "metadata": {}, "source": source}
+    )
+
+
+def _code(
+    cell_id: str,
+    source: str,
+    metadata: dict[str, Any],
+    outputs: list[NotebookNode] | None = None,
+    execution_count: int | None = None,
+) -> NotebookNode:
+    """A code cell (ids are stable per step, so rewriting the notebook keeps them)."""
+    cell = nbformat.from_dict(
+        {
+            "id": cell_id,
+            "cell_type": "code",
+            "metadata": metadata,
+            "execution_count": execution_count,
+            "source": source,
+        }
+    )
+    cell.outputs = outputs or []
+    return cell
+
+
 def _output(raw: dict[str, Any]) -> NotebookNode:
     """One kernel output as a valid nbformat output; an unknown shape becomes a visible note."""
     kind = raw.get("output_type")
@@ -160,7 +189,7 @@ def _answer_markdown(record: ExecutionRecord, final: FinalAnswerStep | None) -> 
 def _action_cells(step: ActionStep) -> list[NotebookNode]:
     title = f"### Step {step.index}"
     reasoning = step.reasoning.strip() or (step.model_text.strip() if step.code is None else "")
-    cells = [new_markdown_cell(f"{title}\n\n{reasoning}".strip())]
+    cells = [_markdown(f"step-{step.index}", f"{title}\n\n{reasoning}".strip())]
     if step.code is None:
         cells[0].source += "\n\n*(the reply had no program)*"
         return cells
@@ -178,9 +207,10 @@ def _action_cells(step: ActionStep) -> list[NotebookNode]:
         },
         "tags": tags,
     }
-    code = new_code_cell(step.code, metadata=meta, outputs=[_output(o) for o in step.outputs])
-    code.execution_count = step.execution_count
-    cells.append(code)
+    outputs = [_output(o) for o in step.outputs]
+    cells.append(
+        _code(f"step-{step.index}-program", step.code, meta, outputs, step.execution_count)
+    )
     return cells
 
 
@@ -220,46 +250,55 @@ class RunNotebook:
     def build(self, record: ExecutionRecord) -> NotebookNode:
         """The notebook of the record as it stands (a running record gives a partial run)."""
         recording = recording_of(record)
-        params = new_code_cell(
+        params = _code(
+            "parameters",
             'skill_mode = "replay"  # "replay": answer skill calls from the recording; '
             '"live": call the real skills',
-            metadata={"tags": ["parameters"]},
+            {"tags": ["parameters"]},
         )
-        setup = new_code_cell(
+        setup = _code(
+            "agent-setup",
             _setup_source(recording),
-            metadata={"tags": ["agent-setup"], "jupyter": {"source_hidden": True}},
+            {"tags": ["agent-setup"], "jupyter": {"source_hidden": True}},
         )
-        cells = [new_markdown_cell(_header(record)), params, setup]
+        cells = [_markdown("header", _header(record)), params, setup]
         final: FinalAnswerStep | None = None
         for step in record.steps:
             if isinstance(step, ActionStep):
                 cells.extend(_action_cells(step))
             elif isinstance(step, PlanningStep):
-                cells.append(new_markdown_cell(f"### Plan\n\n{step.plan}"))
+                cells.append(_markdown(f"step-{step.index}", f"### Plan\n\n{step.plan}"))
             elif isinstance(step, SubagentStep):
                 cells.append(
-                    new_markdown_cell(
+                    _markdown(
+                        f"step-{step.index}",
                         f"### Delegated to `{step.agent}` ({step.status})\n\n> {step.task}\n\n"
-                        f"Run `{step.execution_id}`: {step.result!r}"
+                        f"Run `{step.execution_id}`: {step.result!r}",
                     )
                 )
             elif isinstance(step, FinalAnswerStep):
                 final = step
-        check = new_code_cell(
-            CHECK_SOURCE, metadata={"tags": ["agent-check"], "agent": {"role": "check"}}
+        check = _code(
+            "agent-check", CHECK_SOURCE, {"tags": ["agent-check"], "agent": {"role": "check"}}
         )
-        cells.extend([check, new_markdown_cell(_answer_markdown(record, final))])
+        cells.extend([check, _markdown("answer", _answer_markdown(record, final))])
         return new_notebook(cells=cells, metadata=_metadata(record))
 
     def write(self, record: ExecutionRecord) -> None:
-        """Validate and atomically replace the file, so a reader never sees half a notebook."""
-        nb = self.build(record)
+        """Build, validate and atomically replace the file."""
+        self.save(self.build(record))
+
+    def save(self, nb: NotebookNode) -> None:
+        """Validate once and atomically replace the file, so a reader never sees half a notebook.
+        Touches only `nb`, not the record: callers may run it in a thread."""
         nbformat.validate(nb)
+        text = writes_json(nb)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".", suffix=".ipynb.tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                nbformat.write(nb, handle)
+                handle.write(text)
+                handle.write("\n")
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

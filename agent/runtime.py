@@ -21,6 +21,7 @@ from agent.llm import LLMProviders
 from agent.llm.base import LLMError, LLMProvider, Message
 from agent.loop import AgentLoop, StepBudget, usage_of
 from agent.memory_store import MemoryRecordStore, RecordStore
+from agent.notebook import RunNotebook
 from agent.observation import Caps
 from agent.prompting import render, system_prompt, task_message
 from agent.records import ErrorInfo, ExecutionRecord, ExecutionStatus, TaskStep, new_id, now
@@ -49,7 +50,6 @@ class AgentRuntime:
         self.store: RecordStore = store if store is not None else MemoryRecordStore()
         self.sessions = Sessions(self.store.session_records)
         self._started = False
-        self._notebook_warned = False
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -443,20 +443,17 @@ class AgentRuntime:
 
     async def _checkpoint(self, record: ExecutionRecord) -> None:
         """The notebook and the store, once per step batch (never per event)."""
-        self._write_notebook(record)
+        await self._write_notebook(record)
         await self.store.save(record)
 
-    def _write_notebook(self, record: ExecutionRecord) -> None:
-        try:
-            from agent.notebook import RunNotebook
-        except ImportError:
-            if not self._notebook_warned:
-                log.warning("agent.notebook is not available: runs are not written as notebooks")
-                self._notebook_warned = True
-            return
+    async def _write_notebook(self, record: ExecutionRecord) -> None:
+        """Built here from the record as it stands; validated and written in a thread, so other
+        sessions' runs and streams do not wait on the disk. Checkpoints of one record are awaited
+        in turn, so an older version never lands after a newer one."""
         try:
             path = RunNotebook.path_for(self.settings.server.notebooks_dir, record)
-            RunNotebook(path).write(record)
+            notebook = RunNotebook(path)
+            await asyncio.to_thread(notebook.save, notebook.build(record))
             record.notebook = str(path)
         except Exception:
             log.exception("writing the notebook of %s failed", record.execution_id)

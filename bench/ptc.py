@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -215,6 +216,7 @@ async def follow_up(runtime: AgentRuntime) -> dict[str, Any]:
 
 async def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, FakeLLM() as fake:
+        os.chmod(tmp, 0o711)  # sandboxed kernels run as per-session uids and must reach it
         base = Path(tmp)
         (base / "config").mkdir()
         (base / "config" / "skills.yaml").write_text(
