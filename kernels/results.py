@@ -26,6 +26,7 @@ __all__ = [
     "VariableInfo",
 ]
 
+
 class SandboxUnavailable(RuntimeError):
     """Kernels cannot start safely here (no sandbox, unreachable workspace): refuse to run."""
 
