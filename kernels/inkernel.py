@@ -12,6 +12,7 @@ import builtins
 import getpass
 import inspect
 import json
+import os
 import reprlib
 import threading
 from collections.abc import Callable
@@ -292,7 +293,26 @@ def _no_getpass(prompt: str = "Password: ", stream: Any = None) -> str:
     return _no_input(prompt)
 
 
+def _reap_zombies() -> None:
+    """Reap children the host killed after the last run: zombies still count for RLIMIT_NPROC."""
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            children = [int(p) for p in fh.read().split()]
+    except (OSError, ValueError):
+        return
+    for child in children:
+        try:
+            with open(f"/proc/{child}/stat") as fh:
+                zombie = fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+            if zombie:
+                os.waitpid(child, os.WNOHANG)
+        except (OSError, IndexError, ChildProcessError):
+            continue
+
+
 def _pre_run_cell(info: Any) -> None:
+    _reap_zombies()
     _final.clear()
     builtins.input = _no_input
     getpass.getpass = _no_getpass

@@ -15,7 +15,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from kernels.cell import quiet_execute
 from kernels.config import KernelConfig
 from kernels.kernelspec import SANDBOX_KERNEL, SandboxSpecManager
-from kernels.processes import kernel_pid, kill_tree, sweep_strays, wait_gone
+from kernels.processes import kernel_pid, kill_tree, sweep_strays, wait_gone, zombie
 from kernels.sandbox import SandboxLaunch, workspace_inside
 
 __all__ = ["KernelLauncher", "LiveKernel"]
@@ -54,15 +54,19 @@ class LiveKernel:
                     children = {int(p) for p in fh.read().split()}
             except (OSError, ValueError):
                 continue
-            if children - self.keep:
+            # a zombie is a killed child the kernel reaps before its next run
+            if any(not zombie(child) for child in children - self.keep):
                 return True
         return False
 
-    def sweep(self) -> int:
-        """Kill every leftover process of the run (children, daemons, fork bombs)."""
+    async def sweep(self) -> int:
+        """Kill every leftover process of the run (children, daemons, fork bombs); returns how
+        many, once they are dead."""
         if not self.strays():
             return 0
-        return sweep_strays(self.launcher_pid, self.keep, self.launch.uid)
+        killed = sweep_strays(self.launcher_pid, self.keep, self.launch.uid)
+        await wait_gone(killed, limit_s=5.0, zombies=True)  # returns as soon as they are
+        return len(killed)
 
     async def shutdown(self) -> None:
         """Leave no process behind, whatever state the kernel is in."""

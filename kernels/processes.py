@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import psutil
 
-__all__ = ["UidPool", "kernel_pid", "kill_tree", "sweep_strays", "wait_gone"]
+__all__ = ["UidPool", "kernel_pid", "kill_tree", "sweep_strays", "wait_gone", "zombie"]
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -48,12 +48,15 @@ def kernel_pid(launcher_pid: int) -> int | None:
     return None
 
 
-def sweep_strays(launcher_pid: int, keep: set[int], uid: int | None) -> int:
-    """Kill everything the kernel left running (children, daemons, fork bombs) but `keep`."""
+def sweep_strays(launcher_pid: int, keep: set[int], uid: int | None) -> list[int]:
+    """Kill everything the kernel left running (children, daemons, fork bombs) but `keep`;
+    returns the pids signalled."""
     procs = {p.pid: p for p in _descendants(launcher_pid)}
     if uid is not None and uid != 0:
         procs.update({p.pid: p for p in _of_uid(uid)})
-    return _kill(p for pid, p in procs.items() if pid not in keep and pid != launcher_pid)
+    strays = [p for pid, p in procs.items() if pid not in keep and pid != launcher_pid]
+    _kill(strays)
+    return [p.pid for p in strays]
 
 
 def kill_tree(launcher_pid: int, uid: int | None, *, launcher: bool = True) -> list[int]:
@@ -70,11 +73,27 @@ def kill_tree(launcher_pid: int, uid: int | None, *, launcher: bool = True) -> l
     return list(procs)
 
 
-async def wait_gone(pids: list[int], limit_s: float = 1.0) -> None:
+def zombie(pid: int) -> bool:
+    """Dead but not yet reaped by its parent (it still holds a pid and an RLIMIT_NPROC slot)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _running(pid: int) -> bool:
+    return psutil.pid_exists(pid) and not zombie(pid)
+
+
+async def wait_gone(pids: list[int], limit_s: float = 1.0, *, zombies: bool = False) -> None:
     """Give parents a moment to reap what was killed: an orphaned zombie may never be reaped
-    (a container's pid 1 often does not), so the launcher must outlive its children."""
+    (a container's pid 1 often does not), so the launcher must outlive its children. With
+    `zombies=True`, a killed process counts as gone once it is a zombie (SIGKILL is delivered
+    when the process is next scheduled, not at once)."""
+    alive = _running if zombies else psutil.pid_exists
     for _ in range(int(limit_s / 0.01)):
-        if not any(psutil.pid_exists(pid) for pid in pids):
+        if not any(alive(pid) for pid in pids):
             return
         await asyncio.sleep(0.01)
 

@@ -197,7 +197,7 @@ class SessionKernel:
             return self._result(
                 status, collector, bridge, started, reply, error=restart_error, state_lost=True
             )
-        swept = live.sweep()
+        swept = await live.sweep()
         self.run_count += 1
         if ending == "timeout":
             status = "timeout"
