@@ -43,7 +43,11 @@ def network_error(exc: httpx.HTTPError, what: str) -> NetworkError:
         )
     )
     if dns:
-        return NetworkError(f"{what}: DNS lookup failed (host name not found)", "network_dns")
+        again = "temporary failure" in text or any(
+            isinstance(e, socket.gaierror) and e.errno == socket.EAI_AGAIN for e in chain
+        )
+        why = "no DNS server answered" if again else "host name not found"
+        return NetworkError(f"{what}: DNS lookup failed ({why})", "network_dns")
     refused = (
         any(
             isinstance(e, ConnectionRefusedError)

@@ -12,80 +12,27 @@ __all__ = ["extractive_summary", "summarize"]
 _MAX_INPUT_CHARS = 60_000
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_STOP = set(
-    [
-        "the",
-        "and",
-        "for",
-        "are",
-        "but",
-        "not",
-        "you",
-        "all",
-        "any",
-        "can",
-        "had",
-        "her",
-        "was",
-        "one",
-        "our",
-        "out",
-        "has",
-        "his",
-        "how",
-        "its",
-        "may",
-        "new",
-        "now",
-        "see",
-        "two",
-        "who",
-        "did",
-        "get",
-        "let",
-        "put",
-        "say",
-        "she",
-        "too",
-        "use",
-        "that",
-        "with",
-        "have",
-        "this",
-        "will",
-        "your",
-        "from",
-        "they",
-        "been",
-        "were",
-        "what",
-        "when",
-        "which",
-        "their",
-        "there",
-        "would",
-        "about",
-        "into",
-        "than",
-        "them",
-        "then",
-        "these",
-        "some",
-        "could",
-        "other",
-        "only",
-        "also",
-    ]
+_STOP_WORDS = (
+    "the and for are but not you all any can had her was one our out has his how its may new now "
+    "see two who did get let put say she too use that with have this will your from they been were "
+    "what when which their there would about into than them then these some could other only also"
 )
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def _terms(text: str) -> list[str]:
+    # a crude plural fold, so "kernel" and "kernels" count as one term
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return [w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words]
 
 
 def extractive_summary(text: str, max_words: int) -> str:
     """The highest-scoring sentences (word frequency), in text order, within max_words."""
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    freq = Counter(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    freq = Counter(_terms(text))
 
     def score(sentence: str) -> float:
-        words = [w for w in _WORD.findall(sentence.lower()) if w not in _STOP]
+        words = _terms(sentence)
         return sum(freq[w] for w in words) / (len(words) + 1) if words else 0.0
 
     ranked = sorted(range(len(sentences)), key=lambda i: -score(sentences[i]))
@@ -93,9 +40,13 @@ def extractive_summary(text: str, max_words: int) -> str:
     used = 0
     for index in ranked:
         length = len(sentences[index].split())
-        if used + length <= max_words:
-            chosen.append(index)
-            used += length
+        if used + length > max_words:
+            # no back-filling with weaker, shorter sentences once the best ones fill the budget
+            if chosen:
+                break
+            continue
+        chosen.append(index)
+        used += length
     if not chosen and sentences:
         return " ".join(sentences[ranked[0]].split()[:max_words])
     return " ".join(sentences[i] for i in sorted(chosen))
