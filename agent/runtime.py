@@ -142,30 +142,37 @@ class AgentRuntime:
         events = Events(record.execution_id, on_event)
         session = self.sessions.get(record.session_id)
         budget = StepBudget(self.settings.agents.max_total_steps)
-        try:
-            async with session.lock:
-                await self.sessions.load(session, exclude=record.execution_id)
-                await self._run(
-                    record,
-                    events=events,
-                    budget=budget,
-                    session=session,
-                    available_skills=available_skills,
-                    provider=provider,
-                    model=model,
-                )
-        except asyncio.CancelledError:
-            await asyncio.shield(
-                self._finish(
-                    record,
-                    events,
-                    session,
-                    error=ErrorInfo(code="cancelled", message="the task was cancelled"),
-                    status="cancelled",
-                )
+        async with session.lock:
+            await self.sessions.load(session, exclude=record.execution_id)
+            await self._run_cancellable(
+                record,
+                "the task was cancelled",
+                events=events,
+                budget=budget,
+                session=session,
+                available_skills=available_skills,
+                provider=provider,
+                model=model,
             )
-            raise
         return record
+
+    async def _run_cancellable(
+        self, record: ExecutionRecord, cancelled: str, **options: Any
+    ) -> None:
+        """`_run`, ending the record `cancelled` (with `cancelled` as its message) when the
+        awaiting task is cancelled; the finish is shielded so the record always lands."""
+        try:
+            await self._run(record, **options)
+        except asyncio.CancelledError:
+            finish = self._finish(
+                record,
+                options["events"],
+                options["session"],
+                error=ErrorInfo(code="cancelled", message=cancelled),
+                status="cancelled",
+            )
+            await asyncio.shield(finish)
+            raise
 
     async def variables(self, session_id: str) -> list[VariableInfo]:
         """The session kernel's variables; [] when no kernel of the session ran yet."""
@@ -345,8 +352,9 @@ class AgentRuntime:
         else:
             model = spec.model or model
         try:
-            await self._run(
+            await self._run_cancellable(
                 child,
+                "the parent task was cancelled",
                 events=events,
                 budget=budget,
                 session=None,
@@ -355,17 +363,6 @@ class AgentRuntime:
                 model=model,
                 workspace=workspace,
             )
-        except asyncio.CancelledError:
-            await asyncio.shield(
-                self._finish(
-                    child,
-                    events,
-                    None,
-                    error=ErrorInfo(code="cancelled", message="the parent task was cancelled"),
-                    status="cancelled",
-                )
-            )
-            raise
         finally:
             await asyncio.shield(self.kernels.close(child.session_id))
         return child
