@@ -15,6 +15,7 @@ from agent.errors import AgentError
 from agent.events import Events
 from agent.prompting import truncate
 from agent.records import ActionStep, ExecutionRecord, new_id
+from skills.prompt import match_names
 from skills.records import SkillCall, SkillContext, SkillInfo
 
 if TYPE_CHECKING:
@@ -111,8 +112,10 @@ class Bridge:
         return call
 
     def _describe(self, args: list[Any], started: float) -> SkillCall:
-        names = [str(a) for a in args] or sorted({i.name for i in self._by_python.values()})
-        unknown = [n for n in names if n not in self._by_python]
+        allowed = list({i.name: i for i in self._by_python.values()}.values())
+        names = [str(a) for a in args] or sorted(i.name for i in allowed)
+        # globs too ("server__*"): the compact catalog tells programs to use them
+        found, unknown = match_names(names, allowed)
         if unknown:
             return outcome(
                 "describe_skills",
@@ -123,7 +126,7 @@ class Bridge:
                 error_type="UnknownSkill",
                 started=started,
             )
-        text = self._skills.describe([self._by_python[n].name for n in names])
+        text = self._skills.describe([info.name for info in found])
         return outcome("describe_skills", args, {}, ok=True, result=text, started=started)
 
     async def _delegation(

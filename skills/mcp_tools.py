@@ -13,7 +13,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any
+from typing import Any, TextIO, cast
 
 import anyio
 import httpx
@@ -22,8 +22,9 @@ from mcp.client.stdio import get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from skills.config import McpServerConfig
+from skills.net import network_error
 from skills.records import SkillContext, SkillError, SkillInfo
-from skills.signatures import SchemaShape
+from skills.signatures import SchemaShape, schema_type
 
 __all__ = ["McpServer", "McpToolSkill", "tool_python_name"]
 
@@ -61,7 +62,8 @@ class McpServer:
         self._runner: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._stderr: IO[str] | None = None
+        self._stderr: TextIO | None = None
+        self._ended: str | None = None  # why the last live connection ended
 
     @property
     def connected(self) -> bool:
@@ -75,6 +77,7 @@ class McpServer:
     async def _connect(self) -> list[types.Tool]:
         await self._shutdown()
         self._stop = asyncio.Event()
+        self._ended = None
         ready: asyncio.Future[list[types.Tool]] = asyncio.get_running_loop().create_future()
         self._runner = asyncio.create_task(self._run(ready), name=f"mcp:{self.name}")
         try:
@@ -91,7 +94,11 @@ class McpServer:
         return self.tools
 
     def _explain(self, exc: BaseException) -> str:
-        reason = _reason(exc)
+        leaf = _leaf(exc)
+        if isinstance(leaf, httpx.HTTPError):
+            reason = str(network_error(leaf, f"reaching {self.config.url}"))
+        else:
+            reason = _reason(exc)
         tail = self._stderr_tail()
         return f"{reason}; stderr: {tail}" if tail else reason
 
@@ -104,19 +111,27 @@ class McpServer:
             return " | ".join(lines[-3:])[-400:]
         return ""
 
+    def _fresh_stderr(self) -> TextIO:
+        # owned by the server object, not the connection, so the tail is still readable when a
+        # failed start has already torn the connection down
+        if self._stderr is not None:
+            self._stderr.close()
+        self._stderr = cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115  # closed in close()
+        return self._stderr
+
     async def _open(self, stack: contextlib.AsyncExitStack) -> tuple[Any, Any]:
         cfg = self.config
         if cfg.transport == "stdio":
             if not cfg.command:
                 raise ValueError("stdio server needs a command")
-            self._stderr = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115  # closed by the stack
+            errlog = self._fresh_stderr()
             params = StdioServerParameters(
                 command=cfg.command,
                 args=cfg.args,
                 env={**get_default_environment(), **cfg.env},
                 cwd=cfg.cwd,
             )
-            read, write = await stack.enter_async_context(stdio_client(params, errlog=self._stderr))
+            read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
             return read, write
         if not cfg.url:
             raise ValueError("http server needs a url")
@@ -156,7 +171,8 @@ class McpServer:
             if not ready.done():
                 ready.set_exception(exc)
             else:
-                log.warning("MCP server %s: connection ended: %s", self.name, _reason(exc))
+                self._ended = self._explain(exc)
+                log.warning("MCP server %s: connection ended: %s", self.name, self._ended)
         finally:
             self._session = None
             self._stop.set()
@@ -169,39 +185,71 @@ class McpServer:
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
         finally:
-            if not self._stop.is_set():
+            if not self._stop.is_set() and self._session is not None:
                 log.warning("MCP server %s: connection lost; reconnecting on next use", self.name)
             self._stop.set()
+
+    def _lost(self) -> SkillError:
+        if self._ended:
+            why = self._ended
+        elif self.config.transport == "stdio":
+            tail = self._stderr_tail()
+            why = (
+                f"the server process ended; stderr: {tail}" if tail else "the server process ended"
+            )
+        else:
+            why = "the server closed the connection"
+        return SkillError(
+            f"MCP server {self.name!r}: connection lost during the call ({why}); "
+            "it is reconnected on the next call",
+            "mcp_unavailable",
+        )
 
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
         async with self._lock:
             if not self.connected:
                 await self._connect()
-            session = self._session
+            session, lost = self._session, self._stop
         if session is None:
             raise SkillError(f"MCP server {self.name!r} is not connected", "mcp_unavailable")
-        try:
-            return await session.call_tool(
+        # the SDK leaves a request to a dead server waiting for its read timeout; the end of the
+        # connection is noticed by our pump, so the call races that
+        call = asyncio.ensure_future(
+            session.call_tool(
                 tool, arguments, read_timeout_seconds=timedelta(seconds=self.config.timeout_s)
             )
+        )
+        ended = asyncio.ensure_future(lost.wait())
+        try:
+            await asyncio.wait({call, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (call, ended):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+        if not call.done() or call.cancelled():
+            raise self._lost()
+        try:
+            return call.result()
         except McpError as exc:
             raise SkillError(
                 f"MCP server {self.name!r}: {exc.error.message}", "mcp_error"
             ) from None
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError) as exc:
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._stop.set()
-            raise SkillError(
-                f"MCP server {self.name!r}: connection lost ({type(exc).__name__})",
-                "mcp_unavailable",
-            ) from None
+            raise self._lost() from None
 
     async def _shutdown(self) -> None:
         runner, self._runner = self._runner, None
+        # a connection still starting waits on the server, not on _stop: cancel it outright
+        starting = self._session is None
         self._stop.set()
         if runner is not None and not runner.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(runner), 5.0)
-            except (TimeoutError, Exception):
+            if not starting:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(runner), 5.0)
+            if not runner.done():
                 runner.cancel()
                 with contextlib.suppress(BaseException):
                     await runner
@@ -210,6 +258,9 @@ class McpServer:
     async def close(self) -> None:
         async with self._lock:
             await self._shutdown()
+            if self._stderr is not None:
+                self._stderr.close()
+                self._stderr = None
 
 
 def _result_value(result: types.CallToolResult, output_schema: dict[str, Any] | None) -> Any:
@@ -228,11 +279,32 @@ def _result_value(result: types.CallToolResult, output_schema: dict[str, Any] | 
         raise SkillError("\n".join(texts) or "the tool reported an error", "mcp_tool_error")
     structured = result.structuredContent
     if structured is not None:
-        # FastMCP wraps non-object results as {"result": value} and marks the schema so
-        if output_schema and output_schema.get("x-fastmcp-wrap-result") and "result" in structured:
+        if _wrapped(output_schema) and set(structured) == {"result"}:
             return structured["result"]
         return structured
     return "\n".join(texts)
+
+
+def _wrapped(output_schema: dict[str, Any] | None) -> bool:
+    """FastMCP's wrapper around a non-object result: `<function>Output` with one `result` field."""
+    if not output_schema:
+        return False
+    properties = output_schema.get("properties")
+    return (
+        isinstance(properties, dict)
+        and set(properties) == {"result"}
+        and output_schema.get("required") == ["result"]
+        and str(output_schema.get("title", "")).endswith("Output")
+    )
+
+
+def _returns(output_schema: dict[str, Any] | None) -> str:
+    """The return annotation shown: the structured type, or str for a tool that answers in text."""
+    if not output_schema:
+        return "str"
+    if _wrapped(output_schema):
+        return schema_type(output_schema["properties"]["result"])
+    return "dict"
 
 
 @dataclass
@@ -249,10 +321,9 @@ class McpToolSkill:
     def of(cls, server: McpServer, tool: types.Tool) -> McpToolSkill:
         python_name = tool_python_name(server.name, tool.name)
         description = (tool.description or tool.title or tool.name).strip()
-        returns = "dict" if tool.outputSchema else "Any"
-        if tool.outputSchema and tool.outputSchema.get("x-fastmcp-wrap-result"):
-            returns = "Any"
-        shape = SchemaShape.of(tool.inputSchema, python_name, description, returns)
+        shape = SchemaShape.of(
+            tool.inputSchema, python_name, description, _returns(tool.outputSchema)
+        )
         info = SkillInfo(
             name=f"{server.name}__{tool.name}",
             python_name=python_name,

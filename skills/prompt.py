@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from skills.records import SkillInfo
 
-__all__ = ["estimate_tokens", "match_names", "render_full", "render_section"]
+__all__ = ["estimate_tokens", "match_names", "render_full", "render_line", "render_section"]
 
 _ONE_LINE = 90
 
@@ -33,6 +33,11 @@ def render_full(info: SkillInfo) -> str:
 def _one_liner(info: SkillInfo) -> str:
     text = info.description.strip().splitlines()[0] if info.description.strip() else ""
     return text if len(text) <= _ONE_LINE else text[: _ONE_LINE - 3].rstrip() + "..."
+
+
+def render_line(info: SkillInfo) -> str:
+    """`name(signature): one-liner`, for listings too long for full docs."""
+    return f"{info.python_name}{info.signature}: {_one_liner(info)}"
 
 
 def _server_of(info: SkillInfo) -> str | None:
@@ -72,7 +77,9 @@ def render_section(skills: list[SkillInfo], full_up_to: int, token_budget: int) 
                 lines.append(f"- {server}__<tool> ({len(tools)} MCP tools): {names}")
             else:
                 lines.append(
-                    f"- {server}__* : {len(tools)} MCP tools; describe_skills('{server}__*') lists them"
+                    f"- {server}__* : {len(tools)} MCP tools, too many to list here; "
+                    f"describe_skills('{server}__*') returns one line per tool (a str to search "
+                    f"in), describe_skills('{server}__*word*') only those whose name has 'word'"
                 )
         return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 from skills.config import SkillsConfig
 from skills.folder import FolderSkill, SkillFolderError, load_folder
 from skills.mcp_tools import McpServer, McpToolSkill
-from skills.prompt import match_names, render_full, render_section
+from skills.prompt import match_names, render_full, render_line, render_section
 from skills.records import (
     Catalog,
     SkillCall,
@@ -34,6 +34,7 @@ __all__ = ["SkillRegistry"]
 log = logging.getLogger(__name__)
 
 _ARG_CHARS = 1000  # recorded arguments are capped; the handler gets them whole
+_DESCRIBE_FULL_UP_TO = 25  # describe_skills beyond this many matches: one line per skill
 
 
 class _Skill(Protocol):
@@ -266,9 +267,20 @@ class SkillRegistry:
         )
 
     def describe(self, names: list[str]) -> str:
-        """Full signatures and docs for describe_skills(...): names, Python names or globs."""
+        """Full signatures and docs for describe_skills(...): names, Python names or globs.
+
+        A pattern matching many skills (a whole MCP server) gets one line per skill instead, so
+        the answer stays a size a program can search and print from.
+        """
         every = [s.info for s in self._skills.values()]
         found, unknown = match_names([str(n) for n in names], every)
+        if len(found) > _DESCRIBE_FULL_UP_TO:
+            head = (
+                f"# {len(found)} skills match, one line each; describe_skills('<name>') "
+                "prints one in full"
+            )
+            lines = [head, *map(render_line, found)]
+            return "\n".join(lines + [f"# unknown skill: {name}" for name in unknown])
         parts = []
         for info in found:
             text = render_full(info)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from skills.records import SkillContext, SkillError
 
-__all__ = ["ArgumentError", "FunctionShape", "SchemaShape", "SignatureProblem"]
+__all__ = ["ArgumentError", "FunctionShape", "SchemaShape", "SignatureProblem", "schema_type"]
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 
@@ -119,22 +119,22 @@ class FunctionShape:
         return {name: getattr(valid, name) for name in type(valid).model_fields}
 
 
-def _schema_type(prop: Any) -> str:
+def schema_type(prop: Any) -> str:
     """A readable Python annotation for a JSON Schema property."""
     if not isinstance(prop, dict):
         return "Any"
     for key in ("anyOf", "oneOf"):
         if isinstance(prop.get(key), list):
-            names = list(dict.fromkeys(_schema_type(p) for p in prop[key]))
+            names = list(dict.fromkeys(schema_type(p) for p in prop[key]))
             return " | ".join(names) if names else "Any"
     if "enum" in prop and isinstance(prop["enum"], list):
         return "Literal[" + ", ".join(repr(v) for v in prop["enum"][:8]) + "]"
     kind = prop.get("type")
     if isinstance(kind, list):
-        return " | ".join(_schema_type({**prop, "type": k}) for k in kind) or "Any"
+        return " | ".join(schema_type({**prop, "type": k}) for k in kind) or "Any"
     if kind == "array":
         items = prop.get("items")
-        return f"list[{_schema_type(items)}]" if isinstance(items, dict) and items else "list"
+        return f"list[{schema_type(items)}]" if isinstance(items, dict) and items else "list"
     if kind == "object":
         return "dict"
     return _SCALARS.get(str(kind), "Any")
@@ -149,6 +149,7 @@ class SchemaShape:
     docstring: str
     json_schema: dict[str, Any]
     order: list[str]  # positional order: required parameters first, as Python requires
+    open_ended: bool  # takes names beyond `order` (**arguments)
     _validator: Draft202012Validator = field(repr=False)
 
     @classmethod
@@ -163,12 +164,16 @@ class SchemaShape:
         order = [n for n in named if n in required] + [n for n in named if n not in required]
         parts = []
         for name in order:
-            text = f"{name}: {_schema_type(props[name])}"
+            text = f"{name}: {schema_type(props[name])}"
             if name not in required:
                 default = props[name].get("default") if isinstance(props[name], dict) else None
                 text += f" = {default!r}"
             parts.append(text)
-        if len(named) < len(props):
+        # an absent additionalProperties counts as closed: the signature shown is a Python one,
+        # and a misspelt keyword should fail like it would in Python, not be dropped by the server
+        extra = schema.get("additionalProperties")
+        open_ended = len(named) < len(props) or (extra is not None and extra is not False)
+        if open_ended:
             parts.append("**arguments: Any")
         lines = [description.strip()] if description.strip() else []
         documented = [
@@ -188,6 +193,7 @@ class SchemaShape:
             docstring="\n".join(lines),
             json_schema=schema,
             order=order,
+            open_ended=open_ended,
             _validator=Draft202012Validator(schema),
         )
 
@@ -202,6 +208,11 @@ class SchemaShape:
         for key, value in kwargs.items():
             if key in arguments:
                 raise ArgumentError(f"{name}() got multiple values for argument {key!r}")
+            if not self.open_ended and key not in self.order:
+                raise ArgumentError(
+                    f"{name}() got an unexpected keyword argument {key!r} "
+                    f"(takes: {', '.join(self.order) or 'no arguments'})"
+                )
             arguments[key] = value
         # an optional parameter passed as None counts as not given
         required = set(self.json_schema.get("required", []))
