@@ -158,7 +158,7 @@ class SkillRegistry:
             self._load_folder(folder)
         log.info("skills reloaded: %s", ", ".join(f.name for f in targets))
 
-    async def _connect_server(self, name: str, server: McpServer) -> None:
+    async def _connect_server(self, name: str, server: McpServer) -> list[McpToolSkill]:
         try:
             tools = await server.connect()
         except SkillError as exc:
@@ -166,7 +166,8 @@ class SkillRegistry:
             self._mcp_errors[name] = SkillLoadError(
                 name=name, path="config/mcp.yaml", reason=str(exc)
             )
-            return
+            return []
+        skills = []
         for tool in tools:
             try:
                 skill = McpToolSkill.of(server, tool)
@@ -176,7 +177,8 @@ class SkillRegistry:
                 )
                 continue
             if skill.info.name not in self.config.disabled:
-                self._add(skill)
+                skills.append(skill)
+        return skills
 
     async def start(self) -> None:
         """Load the folders, connect the MCP servers, start the reload watcher."""
@@ -184,7 +186,14 @@ class SkillRegistry:
         for name, cfg in self.config.mcp_servers.items():
             if not cfg.disabled:
                 self._servers[name] = McpServer(name, cfg)
-        await asyncio.gather(*(self._connect_server(n, s) for n, s in self._servers.items()))
+        loaded = await asyncio.gather(
+            *(self._connect_server(n, s) for n, s in self._servers.items())
+        )
+        # servers start concurrently, but their tools join in config order: the prompt's catalog
+        # stays the same from one start to the next (and provider prompt caches keep hitting)
+        for skills in loaded:
+            for skill in skills:
+                self._add(skill)
         if self.config.reload:
             self._stop = asyncio.Event()
             roots = [root for root, _ in self._roots()]

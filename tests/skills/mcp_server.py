@@ -1,7 +1,8 @@
 """A real MCP server (FastMCP) for the skill suites: `python mcp_server.py [--http PORT] [--tools N]`.
 
 Over stdio by default; `--http PORT` serves streamable HTTP at http://127.0.0.1:PORT/mcp.
-`--tools N` adds N generated tools (for catalog-size runs).
+`--tools N` adds N generated tools (for catalog-size runs); `--offset K` starts them at number K
+(so several servers differ); `--no-fixed` leaves out the five fixed ones the suites call.
 """
 
 # no `from __future__ import annotations`: FastMCP evaluates the generated tools' hints, which
@@ -47,8 +48,17 @@ def _add_generated(server: FastMCP, index: int) -> None:
     server.add_tool(tool, name=name, description=description)
 
 
-def build(port: int, extra_tools: int) -> FastMCP:
+def build(port: int, extra_tools: int, fixed: bool = True, offset: int = 0) -> FastMCP:
     server = FastMCP("test-tools", host="127.0.0.1", port=port, log_level="WARNING")
+    for index in range(offset, offset + extra_tools):
+        _add_generated(server, index)
+    if fixed:
+        _add_fixed(server)
+    return server
+
+
+def _add_fixed(server: FastMCP) -> None:
+    """The tools the suites call: typed results, a text result, a tool error, pid and crash."""
 
     @server.tool()
     def add(a: int, b: int = 1) -> int:
@@ -78,17 +88,15 @@ def build(port: int, extra_tools: int) -> FastMCP:
         """Exit the server process at once (tests reconnection)."""
         os._exit(3)
 
-    for index in range(extra_tools):
-        _add_generated(server, index)
-    return server
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", type=int, default=0)
     parser.add_argument("--tools", type=int, default=0)
+    parser.add_argument("--no-fixed", action="store_true", help="only the generated tools")
+    parser.add_argument("--offset", type=int, default=0, help="generate from this tool number")
     options = parser.parse_args()
-    server = build(options.http or 8000, options.tools)
+    server = build(options.http or 8000, options.tools, not options.no_fixed, options.offset)
     server.run("streamable-http" if options.http else "stdio")
 
 
