@@ -11,7 +11,7 @@ import inspect
 import keyword
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -51,6 +51,11 @@ def _explain(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _plain(annotation: Any) -> Any:
+    """The type an Annotated[...] wraps: what the signature shows (the schema has the rest)."""
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
 @dataclass
 class FunctionShape:
     """A Python handler's offered signature: the text, the schema and a validating binder."""
@@ -66,7 +71,8 @@ class FunctionShape:
     @classmethod
     def of(cls, fn: Callable[..., Any], python_name: str) -> FunctionShape:
         try:
-            hints = get_type_hints(fn)
+            # extras kept: Annotated[int, Field(ge=1)] constraints are validated and in the schema
+            hints = get_type_hints(fn, include_extras=True)
             sig = inspect.signature(fn, eval_str=True)
         except Exception as exc:
             raise SignatureProblem(f"type hints of {python_name}() do not resolve: {exc}") from exc
@@ -84,7 +90,7 @@ class FunctionShape:
             annotation = hints.get(param.name, Any)
             default = ... if param.default is param.empty else param.default
             fields[param.name] = (annotation, default)
-            offered.append(param)
+            offered.append(param.replace(annotation=_plain(param.annotation)))
         try:
             model = create_model(
                 f"{python_name}_arguments",
@@ -95,7 +101,7 @@ class FunctionShape:
         except Exception as exc:
             raise SignatureProblem(f"{python_name}(): parameters not describable: {exc}") from exc
         schema.pop("title", None)
-        shown = sig.replace(parameters=offered)
+        shown = sig.replace(parameters=offered, return_annotation=_plain(sig.return_annotation))
         return cls(
             python_name=python_name,
             signature=str(shown).replace("typing.", ""),

@@ -19,6 +19,12 @@ HANDLERS = {
             """Echo typed values."""
             return {"count": count, "ratio": ratio, "mode": mode, "tags": tags}
     ''',
+    "bounded": """
+        from typing import Annotated
+        from pydantic import Field
+        def bounded(top: Annotated[int, Field(ge=1, le=100)] = 3) -> Annotated[dict, "counts"]:
+            return {"top": top}
+    """,
     "slow-sync": """
         import time
         def slow_sync(seconds: float) -> str:
@@ -89,6 +95,22 @@ async def test_bad_calls_name_the_argument(
     assert not call.ok
     assert call.error_type == "bad_arguments"
     assert expected in (call.error or "")
+
+
+async def test_annotated_constraints_are_checked_and_shown_plainly(
+    registry: SkillRegistry, context: SkillContext
+) -> None:
+    info = registry.get("bounded")
+    assert info is not None and info.signature == "(top: int = 3) -> dict"
+    assert (
+        info.json_schema["properties"]["top"] | {"minimum": 1, "maximum": 100}
+        == (info.json_schema["properties"]["top"])
+    )
+    low = await registry.call("bounded", [0], {}, context)
+    assert low.error == (
+        "bounded(): argument 'top': Input should be greater than or equal to 1 (got 0)"
+    )
+    assert (await registry.call("bounded", [100], {}, context)).result == {"top": 100}
 
 
 async def test_good_call_is_validated_and_recorded(
