@@ -322,10 +322,15 @@ def _on_final(
     shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
 ) -> None:
     _final["value"] = value.value  # type: ignore[attr-defined]
+    # not an error: cleared here, IPython would format a traceback for its history (~15 ms)
+    result = getattr(shell.displayhook, "exec_result", None)
+    if result is not None and result.error_in_exec is value:
+        result.error_in_exec = None
 
 
 def _post_run_cell(result: Any) -> None:
-    # final_answer ended the cell on purpose: report it as a success, not an error
+    # final_answer ended the cell on purpose: report it as a success, not an error (in case
+    # _on_final could not reach the result)
     if isinstance(result.error_in_exec, _FinalAnswer):
         result.error_in_exec = None
 

@@ -32,6 +32,20 @@ del _s, _t, _m
 """
 
 
+def _chain(launcher_pid: int, pid: int | None) -> set[int]:
+    """The launcher, the kernel and the processes between them (bwrap and its init)."""
+    between: set[int] = set()
+    if pid is not None and pid != launcher_pid:  # unsandboxed, prlimit execs the kernel itself
+        with contextlib.suppress(psutil.Error):
+            for parent in psutil.Process(pid).parents():
+                if parent.pid == launcher_pid:
+                    break
+                between.add(parent.pid)
+            else:
+                between = set()  # not under the launcher: never keep the server's ancestors
+    return {launcher_pid, *between} | ({pid} if pid is not None else set())
+
+
 @dataclass
 class LiveKernel:
     """One running kernel process and what we know of its processes."""
@@ -117,15 +131,7 @@ class KernelLauncher:
             await live.shutdown()
             raise
         pid = kernel_pid(launcher_pid)
-        keep = {launcher_pid}
-        if pid is not None:
-            keep.add(pid)
-            with contextlib.suppress(psutil.Error):
-                for parent in psutil.Process(pid).parents():
-                    if parent.pid == launcher_pid:
-                        break
-                    keep.add(parent.pid)
-        return LiveKernel(manager, client, launch, launcher_pid, pid, keep)
+        return LiveKernel(manager, client, launch, launcher_pid, pid, _chain(launcher_pid, pid))
 
     async def load_runtime(self, client: AsyncKernelClient) -> None:
         reply = await quiet_execute(

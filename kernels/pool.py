@@ -68,7 +68,8 @@ class SessionKernels:
         self._filling = 0
         self._started = False
         self._closing = False
-        self._run_dir = config.runtime_dir / str(os.getpid())
+        # one directory per instance: shutdown removes it, and a process may hold several
+        self._run_dir = config.runtime_dir / f"{os.getpid()}-{uuid.uuid4().hex[:4]}"
         self._pool_dir = config.workspace_root / ".pool"
         self._venv_bin = Path(config.python).absolute().parent
         self.counters = {"started": 0, "restarts": 0, "evictions": 0, "culled": 0, "waits": 0}
@@ -122,7 +123,8 @@ class SessionKernels:
         root = self.config.runtime_dir
         root.mkdir(parents=True, exist_ok=True, mode=0o711)
         for entry in root.iterdir():
-            if entry.name.isdigit() and not psutil.pid_exists(int(entry.name)):
+            owner = entry.name.split("-")[0]
+            if owner.isdigit() and not psutil.pid_exists(int(owner)):
                 shutil.rmtree(entry, ignore_errors=True)
         if self._pool_dir.is_dir():
             for entry in self._pool_dir.iterdir():
@@ -269,9 +271,10 @@ class SessionKernels:
                 self._track(asyncio.create_task(live.shutdown()))
                 continue
             self._adopt_workspace(session, pool_ws, live.launch.uid)
+            follow = workspace_inside(live.launch) == str(pool_ws)  # no fixed inside path
             live.launch.workspace = session.workspace
-            if workspace_inside(live.launch) == str(pool_ws):
-                await self._chdir(live, session.workspace)  # no fixed inside path: follow it
+            if follow:
+                await self._chdir(live, session.workspace)
             return live
         return await self._start_for(session)
 

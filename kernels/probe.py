@@ -30,6 +30,11 @@ def _agent_probe(hidden, allowed):
             return True
         except OSError:
             return False
+    def listing(path):
+        try:  # a session uid may not read a host directory at all (isolation: none)
+            return os.listdir(path)
+        except OSError:
+            return []
     limits = {name: resource.getrlimit(getattr(resource, "RLIMIT_" + name.upper()))[0]
               for name in ("as", "nproc", "fsize", "cpu")}
     return json.dumps({
@@ -41,7 +46,7 @@ def _agent_probe(hidden, allowed):
         "cwd": os.getcwd(),
         "cwd_writable": writable("."),
         "hidden_visible": [
-            os.path.join(p, e) for p in hidden if os.path.isdir(p) for e in os.listdir(p)
+            os.path.join(p, e) for p in hidden for e in listing(p)
             if not any(a.startswith(os.path.join(p, e)) for a in allowed)
         ],
         "env": sorted(os.environ),

@@ -51,6 +51,9 @@ def workspace_inside(launch: SandboxLaunch) -> str:
 def kernel_env(launch: SandboxLaunch) -> dict[str, str]:
     """The kernel's whole environment: nothing of the host's beyond these."""
     venv_bin = str(Path(launch.python).parent)
+    # inside the sandbox /tmp is private; unsandboxed, the host's /tmp would be shared by every
+    # kernel (IPython's startup files, its history database): use the kernel's own directory
+    scratch = "/tmp" if launch.isolation == "bubblewrap" else str(launch.kernel_dir)
     return {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -58,10 +61,10 @@ def kernel_env(launch: SandboxLaunch) -> dict[str, str]:
         "HOME": workspace_inside(launch),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
-        "IPYTHONDIR": "/tmp/.ipython",
-        "MPLCONFIGDIR": "/tmp/.matplotlib",
+        "IPYTHONDIR": f"{scratch}/.ipython",
+        "MPLCONFIGDIR": f"{scratch}/.matplotlib",
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        "XDG_CACHE_HOME": "/tmp/.cache",
+        "XDG_CACHE_HOME": f"{scratch}/.cache",
         # glibc reserves 64 MiB of address space per malloc arena; RLIMIT_AS counts it
         "MALLOC_ARENA_MAX": "2",
     }

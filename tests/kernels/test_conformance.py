@@ -41,6 +41,17 @@ async def test_final_answer_stops_the_cell_without_error(kernel: SessionKernel) 
     assert not [o for o in result.outputs if o["output_type"] == "error"]
 
 
+async def test_final_answer_is_no_error_to_ipython(kernel: SessionKernel) -> None:
+    # IPython 9 formats a traceback for its history for every error (~15 ms a run)
+    result = await kernel.run("final_answer(7)")
+    assert result.final_answer == 7
+    check = await kernel.run(
+        "_h = get_ipython().history_manager\n"
+        f"print({result.execution_count} in getattr(_h, 'exceptions', {{}}))"
+    )
+    assert check.stdout == "False\n", check
+
+
 async def test_final_answer_of_a_non_json_value_is_its_repr(kernel: SessionKernel) -> None:
     result = await kernel.run(
         "class Thing:\n    def __repr__(self): return 'Thing()'\nfinal_answer(Thing())"
