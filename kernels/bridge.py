@@ -114,7 +114,10 @@ class Bridge:
         except (ValueError, KeyError, TypeError) as exc:
             bad = {"ok": False, "error": f"unreadable call: {exc}", "error_type": "bad_call"}
             return json.dumps({"outcomes": [bad]})
-        outcomes = await asyncio.gather(*(self._one(call) for call in calls))
+        if len(calls) == 1:  # the common case: no task per call
+            outcomes = [await self._one(calls[0])]
+        else:
+            outcomes = list(await asyncio.gather(*(self._one(call) for call in calls)))
         self.calls.extend(outcomes)
         names = [c.get("name", "?") if isinstance(c, dict) else "?" for c in calls]
         encoded = [_encode(n, o) for n, o in zip(names, outcomes, strict=True)]
