@@ -37,6 +37,23 @@ HANDLERS = {
             await asyncio.sleep(seconds)
             return "done"
     """,
+    "gate-wait": """
+        import time
+        from pathlib import Path
+        def gate_wait(path: str) -> str:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if Path(path).exists():
+                    return "released"
+                time.sleep(0.01)
+            return "never released"
+    """,
+    "gate-open": """
+        from pathlib import Path
+        async def gate_open(path: str) -> str:
+            Path(path).touch()
+            return "opened"
+    """,
     "not-json": """
         def not_json() -> object:
             return {1, 2, 3}
@@ -219,11 +236,12 @@ async def test_sync_handlers_run_in_threads_async_ones_on_the_loop(
 
 
 async def test_a_blocking_sync_handler_does_not_stall_other_calls(
-    registry: SkillRegistry, context: SkillContext
+    registry: SkillRegistry, context: SkillContext, tmp_path: Path
 ) -> None:
-    # slow_sync sleeps in its thread; an async call made meanwhile finishes first
-    slow = asyncio.ensure_future(registry.call("slow_sync", [0.4], {}, context))
-    await asyncio.sleep(0.05)
-    quick = await registry.call("slow_async", [0.01], {}, context)
-    assert quick.ok and not slow.done()
-    assert (await slow).ok
+    # gate_wait blocks until the gate file exists; only gate_open, called meanwhile, makes it.
+    # Were sync handlers run on the event loop, gate_open could not run until gate_wait gave up.
+    gate = tmp_path / "gate"
+    waiting = asyncio.ensure_future(registry.call("gate_wait", [str(gate)], {}, context))
+    opened = await registry.call("gate_open", [str(gate)], {}, context)
+    assert opened.result == "opened"
+    assert (await waiting).result == "released"

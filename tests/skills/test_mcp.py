@@ -50,7 +50,7 @@ async def registry(http_server: HttpMcpServer) -> AsyncIterator[SkillRegistry]:
         mcp_servers={
             "local": {"command": PYTHON, "args": [str(SERVER)]},
             "remote": {"transport": "http", "url": http_server.url},
-            "flaky": {"command": PYTHON, "args": [str(SERVER)]},
+            "flaky": {"command": PYTHON, "args": [str(SERVER)], "timeout_s": 20},
             "missing": {"command": "/nonexistent/mcp-server"},
             "dies": {"command": PYTHON, "args": ["-c", BAD_START]},
             "refused": {"transport": "http", "url": f"http://127.0.0.1:{free_port()}/mcp"},
@@ -140,9 +140,9 @@ async def test_crashed_stdio_server_is_reconnected_on_next_use(
     first = (await registry.call("flaky__pid", [], {}, context)).result
     crashed = await registry.call("flaky__crash", [], {}, context)
     assert not crashed.ok and crashed.error_type == "mcp_unavailable"
+    # left to the SDK, this call would end in its read timeout (mcp_error, "Timed out while
+    # waiting for response"); the end of the pipe is noticed instead
     assert "connection lost during the call (the server process ended)" in (crashed.error or "")
-    # the SDK alone would wait for its 30 s read timeout; the end of the pipe is noticed at once
-    assert crashed.duration_ms < 10_000
     await until(lambda: not alive(first))
     second = await registry.call("flaky__pid", [], {}, context)
     assert second.ok and second.result != first and alive(second.result)
