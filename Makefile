@@ -34,7 +34,9 @@ lab:
 bench:
 	$(PY) bench/kernels.py
 	$(PY) bench/ptc.py
+	$(PY) bench/catalog.py
 	$(PY) bench/e2e.py
+	$(PY) bench/llm_overhead.py
 
 # Re-pin the lock file after changing pyproject.toml (exact versions, no index URL).
 lock:

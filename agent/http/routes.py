@@ -259,7 +259,7 @@ async def list_skills(request: Request, who: Auth) -> dict[str, Any]:
     catalog = context_of(request).runtime.skills.catalog()
     allowed = who.key.skills if who.key is not None else None
     skills = [
-        s.model_dump(exclude={"path", "json_schema"})
+        s.model_dump(exclude={"path"})  # json_schema: the arguments, for clients that validate
         for s in catalog.skills
         if allowed is None or s.name in allowed
     ]

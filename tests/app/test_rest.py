@@ -124,3 +124,9 @@ def test_ops_routes(api: httpx.Client) -> None:
         and "default-src 'none'" in headers["content-security-policy"]
     )
     assert api.get("/agent/executions/exe_nope").status_code == 404
+    skills = {s["name"]: s for s in api.get("/skills").json()["skills"]}
+    search = skills["web-search"]
+    assert search["python_name"] == "web_search" and search["source"] == "builtin"
+    assert search["signature"].startswith("(query: str, max_results: int = 5)")
+    assert search["json_schema"]["properties"]["query"]["type"] == "string"
+    assert search["json_schema"]["required"] == ["query"]
