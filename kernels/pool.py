@@ -41,13 +41,16 @@ def _chown_tree(root: Path, uid: int | None) -> None:
 
 
 def _check_traversable(path: Path) -> None:
-    """Per-session uids must reach the bind sources: every existing ancestor needs o+x."""
+    """Unsandboxed, per-session uids open these paths themselves: every ancestor needs o+x.
+    (Sandboxed, bwrap runs as root and binds them; the uid is taken inside.)"""
+    path = path.absolute()
     for parent in [path, *path.parents]:
         if parent.exists() and not parent.stat().st_mode & 0o001:
             raise SandboxUnavailable(
                 f"{parent} is not traversable by other users (mode "
-                f"{oct(parent.stat().st_mode & 0o777)}), so session uids cannot reach {path}; "
-                "choose a workspace_root / runtime_dir outside it or chmod o+x it"
+                f"{oct(parent.stat().st_mode & 0o777)}), so unsandboxed kernels, which run as "
+                f"per-session uids, cannot reach {path}; use isolation: bubblewrap, move it "
+                "out (workspace_root, runtime_dir, the venv) or chmod o+x it"
             )
 
 
@@ -79,7 +82,7 @@ class SessionKernels:
     async def start(self) -> None:
         """Probe isolation, fill the warm pool, start the idle culler."""
         self._sweep_stale()
-        if self._uids.enabled:
+        if self._uids.enabled and self.config.isolation == "none":
             # the venv too: the kernel's Python is executed as the session's uid
             for root in (self.config.workspace_root, self.config.runtime_dir, self._venv_bin):
                 _check_traversable(root)

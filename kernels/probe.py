@@ -59,7 +59,8 @@ async def probe_isolation(entry: tuple[LiveKernel, Any], config: KernelConfig) -
     """Ask a freshly started kernel what it can see and do."""
     live = entry[0]
     hidden = [str(p) for p in config.hide_paths]
-    allowed = [str(p) for p in bound_back(live.launch)]
+    # what we put there ourselves: the binds, and masks nested in masks (empty tmpfs)
+    allowed = [str(p) for p in [*bound_back(live.launch), live.launch.kernel_dir]] + hidden
     reply = await quiet_execute(
         live.client,
         PROBE,

@@ -21,7 +21,14 @@ from traitlets import Dict, List, Unicode
 
 from kernels.config import KernelConfig, SandboxLimits
 from kernels.processes import kill_tree, wait_gone
-from kernels.sandbox import SandboxLaunch, bwrap_argv, kernel_env, prlimit_argv, workspace_inside
+from kernels.sandbox import (
+    SandboxLaunch,
+    bwrap_argv,
+    kernel_env,
+    prlimit_argv,
+    switches_uid,
+    workspace_inside,
+)
 
 __all__ = ["SandboxProvisioner"]
 
@@ -72,7 +79,7 @@ class SandboxProvisioner(LocalProvisioner):
             wrap += bwrap_argv(launch)
         kwargs["cmd"] = wrap + list(kwargs["cmd"])
         kwargs["cwd"] = str(launch.workspace)
-        if launch.uid is not None:
+        if launch.uid is not None and not switches_uid(launch):
             kwargs.update(user=launch.uid, group=launch.uid, extra_groups=[])
         kwargs["stdin"] = subprocess.DEVNULL
         kwargs["stdout"] = subprocess.DEVNULL

@@ -5,6 +5,7 @@ Pure functions of a `SandboxLaunch`; the provisioner wraps the kernel's argv wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ __all__ = [
     "bwrap_argv",
     "kernel_env",
     "prlimit_argv",
+    "switches_uid",
+    "uid_switch_argv",
     "workspace_inside",
 ]
 
@@ -96,9 +99,69 @@ def bound_back(launch: SandboxLaunch) -> list[Path]:
     return [root for root in dict.fromkeys([venv, base]) if root not in (Path("/"), Path("/usr"))]
 
 
+def switches_uid(launch: SandboxLaunch) -> bool:
+    """As root with a session uid, bwrap runs as root and the kernel switches to the uid inside:
+    root can reach bind sources the session uid cannot (a clone under /root, a 0700 tmp dir)."""
+    return launch.isolation == "bubblewrap" and launch.uid is not None and os.geteuid() == 0
+
+
+# tmpfs inside every sandbox: nothing of the host's below them
+_PRIVATE = [Path("/tmp"), Path("/run"), Path("/var/tmp"), Path("/dev/shm")]
+
+
+def _masks(launch: SandboxLaunch, inside: str, binds: list[Path]) -> list[Path]:
+    """Directories to cover with an empty tmpfs, parents first: the hidden paths, and any
+    ancestor of a bind destination the session uid could not traverse (it holds nothing the
+    uid could reach, and the tmpfs lets it reach what is bound below)."""
+    masks = [p for p in launch.hide_paths if p.exists() and p != Path("/")]
+    covered = [*_PRIVATE, *masks] + ([Path("/home")] if inside == INSIDE_WORKSPACE else [])
+    if launch.uid is not None:
+        for dest in binds:
+            for parent in reversed(dest.parents):
+                if parent == Path("/") or any(parent.is_relative_to(c) for c in covered):
+                    continue
+                with contextlib.suppress(OSError):
+                    if not parent.stat().st_mode & 0o001:
+                        masks.append(parent)
+                        covered.append(parent)
+    return sorted(dict.fromkeys(masks), key=lambda p: len(p.parts))
+
+
+def _parents_below(dests: list[Path], roots: list[Path]) -> list[Path]:
+    """Ancestors of `dests` strictly inside one of `roots`, parents first."""
+    found: dict[Path, None] = {}
+    for dest in dests:
+        for parent in reversed(dest.parents):
+            if any(parent != root and parent.is_relative_to(root) for root in roots):
+                found[parent] = None
+    return sorted(found, key=lambda p: len(p.parts))
+
+
+def uid_switch_argv(launch: SandboxLaunch) -> list[str]:
+    """Inside the sandbox, become the session uid for good (no groups, no capabilities, no new
+    privileges), then enter the workspace as that uid (root without capabilities cannot)."""
+    uid = str(launch.uid)
+    return [
+        "/usr/bin/setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--no-new-privs",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        "/usr/bin/env",
+        "-C",
+        workspace_inside(launch),
+    ]
+
+
 def bwrap_argv(launch: SandboxLaunch) -> list[str]:
-    """bwrap options, ending in `--`: no network, private namespaces, read-only host, masks."""
+    """bwrap options, ending in `--` (and the uid switch when bwrap runs as root): no network,
+    private namespaces, read-only host, masks."""
     inside = workspace_inside(launch)
+    back = bound_back(launch)
+    binds = [*back, launch.kernel_dir] + ([] if inside == INSIDE_WORKSPACE else [Path(inside)])
     argv = [
         launch.bwrap,
         "--unshare-net",
@@ -117,22 +180,23 @@ def bwrap_argv(launch: SandboxLaunch) -> list[str]:
         "/dev",
         "--proc",
         "/proc",
-        "--tmpfs",
-        "/tmp",
-        "--tmpfs",
-        "/run",
-        "--tmpfs",
-        "/var/tmp",
-        "--tmpfs",
-        "/dev/shm",
     ]
+    # world-writable like the host's: made by bwrap running as root, they belong to root
+    for private in _PRIVATE:
+        mode = "0755" if private == Path("/run") else "1777"
+        argv += ["--perms", mode, "--tmpfs", str(private)]
     if inside == INSIDE_WORKSPACE:
         argv += ["--tmpfs", "/home"]
-    for hidden in launch.hide_paths:
-        if hidden.exists() and hidden != Path("/"):
-            argv += ["--tmpfs", str(hidden)]
-    for root in bound_back(launch):
+    masks = _masks(launch, inside, binds)
+    for mask in masks:
+        argv += ["--tmpfs", str(mask)]
+    # directories leading to a bind inside a tmpfs: bwrap running as root would make them 0700
+    fresh = [*_PRIVATE, *masks] + ([Path("/home")] if inside == INSIDE_WORKSPACE else [])
+    for parent in _parents_below([*binds, Path(inside)], fresh):
+        argv += ["--perms", "0755", "--dir", str(parent)]
+    for root in back:
         argv += ["--ro-bind", str(root), str(root)]
+    switch = switches_uid(launch)
     argv += [
         "--bind",
         str(launch.workspace),
@@ -141,11 +205,14 @@ def bwrap_argv(launch: SandboxLaunch) -> list[str]:
         str(launch.kernel_dir),
         str(launch.kernel_dir),
         "--chdir",
-        inside,
+        "/" if switch else inside,
         "--clearenv",
     ]
     for key, value in kernel_env(launch).items():
         argv += ["--setenv", key, value]
     # as root, caps inside bwrap would allow remounting the read-only binds writable
-    argv += ["--cap-drop", "ALL", "--"]
-    return argv
+    argv += ["--cap-drop", "ALL"]
+    if switch:  # only what setpriv needs to drop to the session uid; it clears them all
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+        return [*argv, "--", *uid_switch_argv(launch)]
+    return [*argv, "--"]

@@ -3,7 +3,10 @@ two instances in one process keep out of each other's runtime files."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,19 @@ from tests.kernels.conftest import kernel_config
 pytestmark = pytest.mark.slow
 
 
+def _reachable_by_others(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
+
+
+# unsandboxed kernels run as session uids straight from the venv (test_locked_paths covers the
+# refusal when they cannot reach it, as in a clone under /root)
+needs_reachable_venv = pytest.mark.skipif(
+    os.geteuid() == 0 and not _reachable_by_others(Path(sys.executable).absolute().parent),
+    reason="the venv is not traversable by per-session uids",
+)
+
+
+@needs_reachable_venv
 async def test_unsandboxed_kernels_start_warn_and_run(kernels: SessionKernels) -> None:
     neighbour = await kernels.open("neighbour")
     assert neighbour.live is not None
