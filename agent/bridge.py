@@ -60,6 +60,13 @@ def outcome(
     )
 
 
+def _arguments(args: list[Any], kwargs: dict[str, Any]) -> str:
+    """A call's arguments as one short line, for a live "pending" event."""
+    parts = [json.dumps(a, ensure_ascii=False, default=repr) for a in args]
+    parts += [f"{k}={json.dumps(v, ensure_ascii=False, default=repr)}" for k, v in kwargs.items()]
+    return truncate(", ".join(parts), PREVIEW_CHARS)
+
+
 class Bridge:
     """The `on_call` handler of one run. `step` is the action step whose program is running."""
 
@@ -84,6 +91,16 @@ class Bridge:
 
     async def __call__(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> SkillCall:
         started = time.perf_counter()
+        ref = new_id("ref")  # pairs this start with its end, so a UI can show the call pending
+        await self._events.emit(
+            "skill_call",
+            {
+                "step": self.step.index if self.step is not None else None,
+                "ref": ref,
+                "pending": True,
+                "call": {"skill": name, "preview": _arguments(args, kwargs)},
+            },
+        )
         if name == "delegate":
             call = await self._delegation(args, kwargs, started)
         elif name == "describe_skills":
@@ -106,6 +123,8 @@ class Bridge:
             "skill_call",
             {
                 "step": self.step.index if self.step is not None else None,
+                "ref": ref,
+                "pending": False,
                 "call": call.model_dump(mode="json", by_alias=True),
             },
         )
