@@ -4,6 +4,7 @@ download. Names are plain file names (no directories, no dot files), sizes are c
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from agent.http.context import Principal, context_of, principal
 from agent.http.problems import Problem
 from agent.http.routes import ID_PATTERN
 
-__all__ = ["router"]
+__all__ = ["listing", "router", "save_file"]
 
 router = APIRouter(tags=["files"])
 Auth = Annotated[Principal, Depends(principal)]
@@ -42,13 +43,41 @@ def _inside(root: Path, name: str) -> Path:
     return path
 
 
-def _listing(root: Path) -> list[dict[str, Any]]:
+def listing(root: Path) -> list[dict[str, Any]]:
     files = []
     for path in sorted(root.iterdir()):
         if path.is_file() and not path.is_symlink() and not path.name.startswith("."):
             stat = path.stat()
             files.append({"name": path.name, "size": stat.st_size, "modifiedAt": stat.st_mtime})
     return files
+
+
+async def save_file(
+    root: Path, raw_name: str | None, chunks: AsyncIterator[bytes], limit: int
+) -> dict[str, Any]:
+    """Write one file into a workspace under its plain name, all or nothing (a partial upload
+    never shows); Problem (bad_request, body_too_large) for a bad name or a file over `limit`.
+    The REST upload and the Gradio app's attachments both land here."""
+    name = _safe_name(raw_name)
+    target = _inside(root, name)
+    partial = target.with_name(f".{name}.part")
+    size = 0
+    try:
+        with partial.open("wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise Problem("body_too_large", f"{name!r} is larger than {limit} bytes")
+                out.write(chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {"name": name, "size": size}
+
+
+async def _read(upload_file: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload_file.read(CHUNK):
+        yield chunk
 
 
 @router.post("/agent/sessions/{session_id}/files", status_code=201)
@@ -62,23 +91,7 @@ async def upload(
         raise Problem("not_found", f"no session {session_id!r}")
     root = ctx.runtime.kernels.workspace(session_id)
     limit = ctx.settings.server.max_upload_bytes
-    saved = []
-    for upload_file in files:
-        name = _safe_name(upload_file.filename)
-        target = _inside(root, name)
-        partial = target.with_name(f".{name}.part")
-        size = 0
-        try:
-            with partial.open("wb") as out:
-                while chunk := await upload_file.read(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise Problem("body_too_large", f"{name!r} is larger than {limit} bytes")
-                    out.write(chunk)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
-        saved.append({"name": name, "size": size})
+    saved = [await save_file(root, f.filename, _read(f), limit) for f in files]
     return {"sessionId": session_id, "files": saved}
 
 
@@ -93,7 +106,7 @@ async def _workspace(request: Request, session_id: str, who: Principal) -> Path:
 @router.get("/agent/sessions/{session_id}/files")
 async def list_files(session_id: SessionId, request: Request, who: Auth) -> dict[str, Any]:
     root = await _workspace(request, session_id, who)
-    return {"sessionId": session_id, "files": _listing(root)}
+    return {"sessionId": session_id, "files": listing(root)}
 
 
 @router.get("/agent/sessions/{session_id}/files/{name}", response_class=FileResponse)
