@@ -62,7 +62,8 @@ class ServerSettings(BaseModel):
     max_running_tasks_per_key: int = Field(8, ge=0)
     retention_days: int = Field(7, ge=0)
     shutdown_grace_s: float = Field(30.0, ge=0)
-    gradio_queue_size: int = Field(64, ge=1)
+    gradio_queue_size: int = Field(64, ge=1)  # UI events waiting at most (then "queue full")
+    gradio_concurrency: int = Field(32, ge=1)  # chat streams (and other UI events) at once
     rehydrate: bool = True
     rehydrate_timeout_s: float = Field(60.0, gt=0)
 
@@ -155,6 +156,8 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "EXECUTION_RETENTION_DAYS": ("server.retention_days", int),
     "SHUTDOWN_GRACE_MS": ("server.shutdown_grace_s", _ms),
     "SESSION_REHYDRATE": ("server.rehydrate", _bool),
+    "GRADIO_QUEUE_SIZE": ("server.gradio_queue_size", int),
+    "GRADIO_CONCURRENCY": ("server.gradio_concurrency", int),
     "KERNEL_ISOLATION": ("kernels.isolation", str),
     "KERNEL_POOL_SIZE": ("kernels.pool_size", int),
     "MAX_KERNELS": ("kernels.max_kernels", int),

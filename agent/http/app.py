@@ -112,14 +112,13 @@ def _mount_ui(app: FastAPI, ctx: AppContext) -> FastAPI:
     import gradio as gr
 
     try:
-        from agent.ui import build_ui
+        from agent.ui import mount_ui
     except ImportError:
         with gr.Blocks(title="Agent System", analytics_enabled=False) as ui:
             gr.Markdown("# Agent System\nThe REST API is under `/agent`; see `/docs`.")
-    else:
-        ui = build_ui(ctx.service, ctx.runtime, ctx.keyring)
-    mounted: FastAPI = gr.mount_gradio_app(app, ui, path="/")
-    return mounted
+        fallback: FastAPI = gr.mount_gradio_app(app, ui, path="/")
+        return fallback
+    return mount_ui(app, ctx.service, ctx.runtime, ctx.keyring)
 
 
 def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
