@@ -54,6 +54,24 @@ def _check_traversable(path: Path) -> None:
             )
 
 
+def _check_tools(config: KernelConfig, as_root: bool) -> None:
+    """The programs a sandboxed launch runs, named in one line when one is missing."""
+    needed = {"prlimit": "/usr/bin/prlimit"}
+    if config.isolation == "bubblewrap":
+        needed["bubblewrap"] = config.bwrap
+        if as_root:
+            needed["setpriv"] = "/usr/bin/setpriv"
+    hints = {
+        "bubblewrap": "install it (`make setup` does: apt package bubblewrap) or set "
+        "isolation: none (development only)",
+        "prlimit": "install util-linux",
+        "setpriv": "install util-linux",
+    }
+    for name, path in needed.items():
+        if not os.access(path, os.X_OK):
+            raise SandboxUnavailable(f"{name} is not installed at {path}: {hints[name]}")
+
+
 class SessionKernels:
     """One persistent kernel per session, started from a warm pool, bounded, culled when idle."""
 
@@ -81,6 +99,7 @@ class SessionKernels:
 
     async def start(self) -> None:
         """Probe isolation, fill the warm pool, start the idle culler."""
+        _check_tools(self.config, self._uids.enabled)
         self._sweep_stale()
         if self._uids.enabled and self.config.isolation == "none":
             # the venv too: the kernel's Python is executed as the session's uid
