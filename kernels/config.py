@@ -23,6 +23,9 @@ class SandboxLimits(BaseModel):
     max_processes: int = Field(64, ge=8, description="RLIMIT_NPROC of the session's uid")
     file_size_mb: int = Field(64, ge=1, description="RLIMIT_FSIZE")
     cpu_seconds: int = Field(3600, ge=1, description="RLIMIT_CPU over the kernel's life")
+    tmp_mb: int = Field(
+        256, ge=8, description="size of each private tmpfs (/tmp, /var/tmp, /dev/shm): host RAM"
+    )
     output_bytes: int = Field(
         64 * 1024, ge=1024, description="cap per stream per run (head+tail kept)"
     )

@@ -181,15 +181,18 @@ def bwrap_argv(launch: SandboxLaunch) -> list[str]:
         "--proc",
         "/proc",
     ]
-    # world-writable like the host's: made by bwrap running as root, they belong to root
+    # world-writable like the host's (made by bwrap running as root, they belong to root), and
+    # bounded: a tmpfs is host memory that no rlimit counts
+    tmp_size = str(launch.limits.tmp_mb * 1024 * 1024)
     for private in _PRIVATE:
         mode = "0755" if private == Path("/run") else "1777"
-        argv += ["--perms", mode, "--tmpfs", str(private)]
+        argv += ["--perms", mode, "--size", tmp_size, "--tmpfs", str(private)]
+    small = str(1024 * 1024)  # masks only hold the directories leading to binds
     if inside == INSIDE_WORKSPACE:
-        argv += ["--tmpfs", "/home"]
+        argv += ["--size", small, "--tmpfs", "/home"]
     masks = _masks(launch, inside, binds)
     for mask in masks:
-        argv += ["--tmpfs", str(mask)]
+        argv += ["--size", small, "--tmpfs", str(mask)]
     # directories leading to a bind inside a tmpfs: bwrap running as root would make them 0700
     fresh = [*_PRIVATE, *masks] + ([Path("/home")] if inside == INSIDE_WORKSPACE else [])
     for parent in _parents_below([*binds, Path(inside)], fresh):

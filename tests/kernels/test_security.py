@@ -147,6 +147,16 @@ async def test_fork_bomb_is_limited_and_swept(hostile: SessionKernel) -> None:
     await assert_usable(hostile)
 
 
+async def test_filling_tmp_stops_at_its_size(
+    kernels: SessionKernels, hostile: SessionKernel
+) -> None:
+    result = await hostile.run(program("fill_tmp.py"), timeout=60)
+    assert "STOPPED OSError 28" in result.stdout, result  # ENOSPC, not the host's memory
+    written = int(result.stdout.split()[-1])
+    assert written <= kernels.config.limits.tmp_mb
+    await assert_usable(hostile)
+
+
 async def test_killing_parent_init_and_host_fails(hostile: SessionKernel) -> None:
     out = await run_program(hostile, "kill_parent.py", HOST_PID=os.getpid())
     assert "'host': 'ProcessLookupError'" in out, out
