@@ -120,6 +120,7 @@ async def kernels() -> AsyncIterator[SessionKernels]:
         await pool.shutdown()
         os.environ.pop("AGENT_TEST_SECRET", None)
         shutil.rmtree(config.workspace_root.parent, ignore_errors=True)
+        shutil.rmtree(config.runtime_dir, ignore_errors=True)
         leftover = sandbox_processes(config)
         for proc in leftover:
             proc.kill()
