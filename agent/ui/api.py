@@ -48,6 +48,11 @@ def add_api(ui: ChatUI) -> None:
         async for messages in ui.chat_api(message, session_id, request):
             yield messages
 
+    # Not an MCP tool (`run` is): Gradio serves queued tools through a loopback client that
+    # carries no API key, so with keys on it could never be called. Gradio lists as tools only
+    # functions whose `_mcp_type` is unset or "tool"; the MCP suite checks this stays so.
+    chat._mcp_type = "none"  # type: ignore[attr-defined]
+
     with gr.Row(visible=False):
         message = gr.Textbox(label="message")
         session = gr.Textbox(label="session_id")
