@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.app.conftest import REPO, Server, runtime_missing, server_env, start_server
 from tests.fake_llm import FakeLLM
@@ -18,6 +19,14 @@ from tests.fake_llm import FakeLLM
 os.environ["HF_HUB_OFFLINE"] = "1"  # gradio_client would otherwise ask the hub at Client()
 
 KEY = "ui-suite-key"
+AGENTS = {
+    "default_agent": "master",
+    "agents": {
+        "master": {"description": "Test.", "max_steps": 3, "delegates": ["helper"]},
+        "helper": {"description": "Answers sub-tasks.", "skills": [], "max_steps": 2},
+        "planner": {"description": "Plans first.", "planning": "separate", "max_steps": 2},
+    },
+}
 ARTIFACTS = REPO / "tests" / "artifacts" / "ui"
 
 
@@ -60,6 +69,7 @@ async def ui_app(
 
     base = tmp_path_factory.mktemp("ui-handlers")
     env = server_env(fake_llm_server, base, MAX_KERNELS="6", KERNEL_POOL_SIZE="1")
+    (base / "config" / "agents.yaml").write_text(yaml.safe_dump(AGENTS))
     settings = load_settings(env=env, root=REPO, read_dotenv=False)
     store = SqlRecordStore(
         settings.server.database_url, notebooks_dir=settings.server.notebooks_dir

@@ -133,6 +133,38 @@ async def test_errors_images_html_and_repair(ui_app: InProcess, fake_llm: FakeLL
     assert '"fixed": true' in text(messages[-1])
 
 
+async def test_a_subagent_nests_under_the_program_that_delegated(
+    ui_app: InProcess, fake_llm: FakeLLM
+) -> None:
+    fake_llm.queue(
+        fence("r = delegate('helper', 'compute 6*7')\nfinal_answer(r)", plan="I ask the helper."),
+        fence("final_answer(6 * 7)", plan="Easy."),
+    )
+    got = await turns(ui_app, "ask the helper", "tab-sub")
+    messages = got[-1].messages
+    program = meta(titled(messages, "Program 1")[0])
+    (sub,) = titled(messages, "Subagent helper: compute 6*7")
+    assert meta(sub)["parent_id"] == program["id"] and meta(sub)["status"] == "done"
+    inner = [m for m in messages if meta(m).get("parent_id") == meta(sub)["id"]]
+    assert [m.content for m in inner if not meta(m).get("title")] == ["Easy.", "**42**"]
+    (child_program,) = [m for m in inner if meta(m).get("title") == "Program 1"]
+    assert "6 * 7" in text(child_program)
+    (call,) = titled(messages, 'delegate("helper"')
+    assert meta(call)["parent_id"] == program["id"]
+    assert messages[-1].content == "42" and not meta(messages[-1]).get("parent_id")  # a str
+
+
+async def test_a_separate_plan_shows_as_its_own_step(ui_app: InProcess, fake_llm: FakeLLM) -> None:
+    from agent.ui import Choices
+
+    fake_llm.queue("1. add\n2. answer", fence("final_answer(1 + 1)"))
+    browser = ui_app.chat.browser(request("tab-plan"))
+    got = [t async for t in ui_app.chat.send("plan it", [], browser, Choices(agent="planner"))]
+    (plan,) = titled(got[-1].messages, "Plan")
+    assert plan.content == "1. add\n2. answer" and meta(plan)["status"] == "done"
+    assert got[-1].messages[-1].content == "**2**"
+
+
 async def test_stop_cancels_the_running_program(ui_app: InProcess, fake_llm: FakeLLM) -> None:
     from agent.ui import Choices
 
