@@ -1,9 +1,14 @@
-"""End-to-end benchmark: REST submit → completed vs the library (run_task) called directly.
+"""End-to-end benchmark: REST submit → completed vs the library (run_task) called directly, and
+Gradio's `/run` through `gradio_client` vs a bare echo endpoint of the same Gradio app.
 
 The fake LLM answers at once with a one-line program; each client has its own session. Figures
 (p50 latency, tasks/s at 1, 8 and 32 clients; overhead = REST p50 - library p50) go to
-bench/results/e2e.json. Sections are functions in SECTIONS; the Gradio part adds its own.
-Targets: ≤ 5 ms p50 overhead per task, ≥ 0.9× the library's throughput at 8 clients.
+bench/results/e2e.json. Sections are functions in SECTIONS.
+Targets: ≤ 5 ms p50 overhead per task, ≥ 0.9× the library's throughput at 8 clients; Gradio's
+`/run` p50 ≤ 1.2 × (the echo's p50 + the library's p50): our adapter adds little to what Gradio
+and the agent cost on their own.
+
+`python bench/e2e.py serve-gradio` is the Gradio section's server: app.py's app plus `/echo`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from tests.app.conftest import server_env, start_server  # noqa: E402
 from tests.fake_llm import FakeLLM  # noqa: E402
 
 CLIENTS = (1, 8, 32)
+GRADIO_CLIENTS = (1, 8)
+GRADIO_ROUNDS = 3  # echo and run measured in turn, so drift on the shared cores hits both
 TASKS_PER_CLIENT = 8
 REPLY = "```python\nfinal_answer(1)\n```"
 RESULTS = REPO / "bench" / "results" / "e2e.json"
@@ -101,10 +108,94 @@ async def rest(fake: FakeLLM, base: Path) -> dict[str, Any]:
     return out
 
 
+def serve_gradio() -> None:
+    """The Gradio section's server: what app.py serves, plus a bare echo endpoint on the same
+    Blocks (the baseline: Gradio's own cost of a `gradio_client` predict)."""
+    from agent.offline import quiet_gradio
+
+    quiet_gradio()
+    import gradio as gr
+    import uvicorn
+
+    from agent.config import load_settings
+    from agent.http import create_app
+    from agent.ui import build_ui, mount_ui
+
+    settings = load_settings()
+    app = create_app(settings, ui=False)
+    ctx = app.state.ctx
+    ui = build_ui(ctx.service, ctx.runtime, ctx.keyring)
+
+    async def echo(task: str, session_id: str) -> dict[str, Any]:
+        return {"task": task, "sessionId": session_id}
+
+    with ui:
+        gr.api(echo, api_name="echo", queue=False)  # async and unqueued, as /run is
+    app = mount_ui(app, ctx.service, ctx.runtime, ctx.keyring, ui=ui)
+    server = settings.server
+    uvicorn.run(
+        app,
+        host=server.host,
+        port=server.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,  # clients' kept-alive connections must not hold the stop
+    )
+
+
+async def gradio(fake: FakeLLM, base: Path) -> dict[str, Any]:
+    from gradio_client import Client
+
+    os.environ["HF_HUB_OFFLINE"] = "1"  # Client() would otherwise ask the hub first
+    env = server_env(fake, base / "gradio", RATE_LIMIT_IP_PER_MINUTE="0", **BENCH_ENV)
+    argv = [sys.executable, str(REPO / "bench" / "e2e.py"), "serve-gradio"]
+    server = start_server(env, base / "gradio", "bench-gradio", argv=argv)
+    out: dict[str, Any] = {}
+    clients: list[Client] = []
+    try:
+        clients = [
+            Client(server.url, verbose=False, download_files=False)
+            for _ in range(max(GRADIO_CLIENTS))
+        ]
+        for count in GRADIO_CLIENTS:
+            p50s: dict[str, list[float]] = {"echo": [], "run": []}
+            for _ in range(GRADIO_ROUNDS):
+                for endpoint in p50s:
+
+                    async def one(n: int, k: int, c: int = count, e: str = endpoint) -> None:
+                        session = f"gr-{c}-{n}"
+                        await asyncio.to_thread(
+                            clients[n].predict, "bench", session, api_name=f"/{e}"
+                        )
+
+                    p50s[endpoint].append((await _measure(count, one))["p50_ms"])
+            out[str(count)] = {f"{e}_p50_ms": statistics.median(v) for e, v in p50s.items()}
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+    return out
+
+
 SECTIONS: dict[str, Callable[[FakeLLM, Path], Awaitable[dict[str, Any]]]] = {
     "library": library,
     "rest": rest,
+    "gradio": gradio,
 }
+
+
+def summarize_gradio(figures: dict[str, Any]) -> dict[str, Any]:
+    """Gradio's /run against what it is made of: Gradio's own predict (the echo) plus the task
+    run by the library."""
+    out = {}
+    for c in GRADIO_CLIENTS:
+        ours, lib = figures["gradio"][str(c)], figures["library"][str(c)]["p50_ms"]
+        out[str(c)] = {
+            **ours,
+            "library_p50_ms": lib,
+            "ratio_run_to_echo_plus_library": ours["run_p50_ms"] / (ours["echo_p50_ms"] + lib),
+        }
+    return out
 
 
 def summarize(figures: dict[str, Any]) -> dict[str, Any]:
@@ -124,12 +215,20 @@ async def main() -> int:
         os.chmod(tmp, 0o711)  # sandboxed kernels run as per-session uids and must reach it
         figures = {name: await section(fake, Path(tmp)) for name, section in SECTIONS.items()}
     figures["rest_vs_library"] = summarize(figures)
-    figures["targets"] = {"overhead_p50_ms": 5.0, "throughput_ratio_at_8": 0.9}
+    figures["gradio_run_vs_echo"] = summarize_gradio(figures)
+    figures["targets"] = {
+        "overhead_p50_ms": 5.0,
+        "throughput_ratio_at_8": 0.9,
+        "gradio_ratio_run_to_echo_plus_library": 1.2,
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2))
-    print(json.dumps(figures["rest_vs_library"], indent=2))
+    print(json.dumps({k: figures[k] for k in ("rest_vs_library", "gradio_run_vs_echo")}, indent=2))
     return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["serve-gradio"]:
+        serve_gradio()
+        sys.exit(0)
     sys.exit(asyncio.run(main()))

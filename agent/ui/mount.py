@@ -20,9 +20,15 @@ __all__ = ["mount_ui"]
 
 
 def mount_ui(
-    app: FastAPI, service: TaskService, runtime: AgentRuntime, keyring: KeyRing
+    app: FastAPI,
+    service: TaskService,
+    runtime: AgentRuntime,
+    keyring: KeyRing,
+    *,
+    ui: gr.Blocks | None = None,
 ) -> FastAPI:
-    ui = build_ui(service, runtime, keyring)
+    """Mount `ui` (built here when None: the benchmark adds an endpoint to one it built)."""
+    ui = ui if ui is not None else build_ui(service, runtime, keyring)
     if keyring.enabled:
         add_login(app, keyring)  # before the mount: the parent's routes are matched first
         app.add_middleware(LoginRedirect, keyring=keyring)

@@ -83,11 +83,14 @@ def server_env(fake: FakeLLM, base: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_server(env: dict[str, str], base: Path, name: str = "server") -> Server:
+def start_server(
+    env: dict[str, str], base: Path, name: str = "server", argv: list[str] | None = None
+) -> Server:
+    """`python app.py` (or `argv`, e.g. a benchmark's own app) on a free port, once healthy."""
     port = free_port()
     log = base / f"{name}.log"
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py")],
+        argv or [sys.executable, str(REPO / "app.py")],
         cwd=REPO,
         env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
         stdout=log.open("wb"),
