@@ -65,6 +65,9 @@ class ServerSettings(BaseModel):
     gradio_queue_size: int = Field(64, ge=1)
     rehydrate: bool = True
     rehydrate_timeout_s: float = Field(60.0, gt=0)
+    # "auto": procrastinate on a PostgreSQL DATABASE_URL, else the in-process queue
+    task_queue: Literal["auto", "memory", "procrastinate"] = "auto"
+    queue_stalled_s: float = Field(30.0, ge=2, description="a silent worker's jobs are retried")
 
 
 class AgentSpec(BaseModel):
@@ -155,6 +158,8 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "EXECUTION_RETENTION_DAYS": ("server.retention_days", int),
     "SHUTDOWN_GRACE_MS": ("server.shutdown_grace_s", _ms),
     "SESSION_REHYDRATE": ("server.rehydrate", _bool),
+    "TASK_QUEUE": ("server.task_queue", str.lower),
+    "QUEUE_STALLED_MS": ("server.queue_stalled_s", _ms),
     "KERNEL_ISOLATION": ("kernels.isolation", str),
     "KERNEL_POOL_SIZE": ("kernels.pool_size", int),
     "MAX_KERNELS": ("kernels.max_kernels", int),

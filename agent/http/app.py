@@ -128,7 +128,12 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
 
     server = settings.server
     keyring = KeyRing.from_settings(server)
-    store = SqlRecordStore(server.database_url, notebooks_dir=server.notebooks_dir)
+    queued = server.task_queue == "procrastinate" or (
+        server.task_queue == "auto" and server.database_url.startswith("postgresql")
+    )
+    store = SqlRecordStore(
+        server.database_url, notebooks_dir=server.notebooks_dir, fail_orphans=not queued
+    )
     runtime = AgentRuntime(settings, store=store)
     holder: dict[str, AppContext] = {}
 
@@ -143,9 +148,21 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         }
 
     metrics = Metrics(gauges)
-    service = TaskService(
-        runtime, store, concurrency=server.concurrency, on_finished=metrics.observe
-    )
+    service: TaskService
+    if queued:
+        from agent.queue import QueuedTaskService
+
+        service = QueuedTaskService(
+            runtime,
+            store,
+            concurrency=server.concurrency,
+            stalled_s=server.queue_stalled_s,
+            on_finished=metrics.observe,
+        )
+    else:
+        service = TaskService(
+            runtime, store, concurrency=server.concurrency, on_finished=metrics.observe
+        )
     ctx = holder["ctx"] = AppContext(
         settings=settings,
         store=store,
