@@ -127,9 +127,15 @@ def test_cancel_and_stream_from_the_instance_not_running_it(
 def test_sigkill_with_six_tasks_in_flight_each_answered_once(
     cluster: Cluster, postgres: Postgres, llm: FakeLLM
 ) -> None:
-    cluster.b.stop()  # a alone takes the six: three run, three wait in the queue
+    """Six sessions' second turns in flight on a; a is killed; b finishes them in kernels it
+    rehydrates from the first turns' notebooks (a's kernels died with it)."""
+    cluster.b.stop()  # a alone takes the turns: three run, three wait in the queue
+    firsts = [
+        submit(cluster.a, f"base = {10 * n}\nfinal_answer(base)", f"ses-kill-{n}") for n in range(6)
+    ]
+    assert [wait_done(cluster.a, i)["result"] for i in firsts] == [10 * n for n in range(6)]
     ids = [
-        submit(cluster.a, f"import time\ntime.sleep(15)\nfinal_answer({n})", f"ses-kill-{n}")
+        submit(cluster.a, f"import time\ntime.sleep(15)\nfinal_answer(base + {n})", f"ses-kill-{n}")
         for n in range(6)
     ]
     for execution_id in ids[:3]:
@@ -139,7 +145,7 @@ def test_sigkill_with_six_tasks_in_flight_each_answered_once(
     try:
         records = [wait_done(b, i, timeout=180) for i in ids]
         assert [r["status"] for r in records] == ["completed"] * 6, [r["error"] for r in records]
-        assert [r["result"] for r in records] == list(range(6))
+        assert [r["result"] for r in records] == [11 * n for n in range(6)]
         engine = create_engine(postgres.url)
         try:
             with engine.connect() as conn:
@@ -153,9 +159,13 @@ def test_sigkill_with_six_tasks_in_flight_each_answered_once(
                 )
         finally:
             engine.dispose()
-        assert counts == {f"ses-kill-{n}": 1 for n in range(6)}
-        for n, execution_id in enumerate(ids):
-            session = httpx.get(f"{b.url}/agent/sessions/ses-kill-{n}", timeout=10).json()
-            assert json.dumps(session).count(execution_id) >= 1
+        assert counts == {f"ses-kill-{n}": 2 for n in range(6)}  # one record per turn
+        for n in range(6):  # and one turn per task in the session's history
+            third = submit(b, "final_answer('third')", f"ses-kill-{n}")
+            assert wait_done(b, third)["status"] == "completed"
+        prompts = [r.last_user_text() for r in llm.requests if "'third'" in r.last_user_text()]
+        assert len(prompts) == 6
+        for prompt in prompts:
+            assert prompt.count("time.sleep(15)") == 1, prompt
     finally:
         cluster.restart("a")
