@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from agent.records import ErrorInfo, ExecutionRecord, now
 from agent.service import Finished, TaskService, _Task
-from agent.store import SqlRecordStore
+from agent.store import SqlRecordStore, StoreError
 
 if TYPE_CHECKING:
     from agent.runtime import AgentRuntime
@@ -147,9 +147,17 @@ class QueuedTaskService(TaskService):
 
     async def _enqueue(self, task: _Task) -> None:
         record = task.record
-        await self.job.configure(lock=record.session_id).defer_async(
-            execution_id=record.execution_id, options=task.options
-        )
+        try:
+            await self.job.configure(lock=record.session_id).defer_async(
+                execution_id=record.execution_id, options=task.options
+            )
+        except Exception as exc:  # no job, so no worker will ever end the record: end it here
+            record.status = "failed"
+            record.error = ErrorInfo(code="database_unavailable", message=f"not queued: {exc}")
+            record.finished_at = now()
+            with contextlib.suppress(Exception):
+                await self.store.save(record)
+            raise StoreError(f"the task could not be queued: {exc}") from exc
 
     async def _job(self, execution_id: str, options: dict[str, Any]) -> None:
         """The procrastinate task: one execution, run here to a terminal status."""

@@ -8,6 +8,7 @@ and removed at the end. Both instances share the database, NOTEBOOKS_DIR and the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -47,19 +48,27 @@ def _as(user: str | None, argv: list[str]) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+class PostgresUnavailable(Exception):
+    """This machine cannot run a throwaway cluster (the reason says why)."""
+
+
+@contextlib.contextmanager
+def throwaway_postgres(root: Path) -> Iterator[Postgres]:
+    """A cluster in `root` on a free loopback port, stopped and removed on exit."""
     binary = _pg_bin()
     if binary is None:
-        pytest.skip("PostgreSQL is not installed (make setup installs Debian's postgresql)")
+        raise PostgresUnavailable(
+            "PostgreSQL is not installed (make setup installs Debian's postgresql)"
+        )
     user = None
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root with no `postgres` user to run initdb as")
+            raise PostgresUnavailable(
+                "running as root with no `postgres` user to run initdb as"
+            ) from None
         user = "postgres"
-    root = tmp_path_factory.mktemp("pg")
     data = root / "data"
     data.mkdir(mode=0o700)
     if user:
@@ -78,6 +87,15 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     finally:
         pg.ctl("-m", "immediate", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    try:
+        with throwaway_postgres(tmp_path_factory.mktemp("pg")) as pg:
+            yield pg
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @dataclass
