@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PORT ?= 7860
 
-.PHONY: setup run test lint typecheck pytest format lab bench lock clean
+.PHONY: setup run test test-scale lint typecheck pytest format lab bench lock clean
 
 setup:
 	bash scripts/setup.sh
@@ -20,7 +20,11 @@ typecheck:
 	$(PY) -m mypy
 
 pytest:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/scale
+
+# Several app instances on a throwaway PostgreSQL (docs/scaling.md); .ci/run runs it after `test`.
+test-scale:
+	$(PY) -m pytest -q tests/scale
 
 format:
 	$(PY) -m ruff format .

@@ -66,6 +66,9 @@ class ServerSettings(BaseModel):
     gradio_concurrency: int = Field(32, ge=1)  # chat streams (and other UI events) at once
     rehydrate: bool = True
     rehydrate_timeout_s: float = Field(60.0, gt=0)
+    # "auto": procrastinate on a PostgreSQL DATABASE_URL, else the in-process queue
+    task_queue: Literal["auto", "memory", "procrastinate"] = "auto"
+    queue_stalled_s: float = Field(30.0, ge=2, description="a silent worker's jobs are retried")
 
 
 class AgentSpec(BaseModel):
@@ -158,6 +161,8 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "SESSION_REHYDRATE": ("server.rehydrate", _bool),
     "GRADIO_QUEUE_SIZE": ("server.gradio_queue_size", int),
     "GRADIO_CONCURRENCY": ("server.gradio_concurrency", int),
+    "TASK_QUEUE": ("server.task_queue", str.lower),
+    "QUEUE_STALLED_MS": ("server.queue_stalled_s", _ms),
     "KERNEL_ISOLATION": ("kernels.isolation", str),
     "KERNEL_POOL_SIZE": ("kernels.pool_size", int),
     "MAX_KERNELS": ("kernels.max_kernels", int),

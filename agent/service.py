@@ -182,7 +182,7 @@ class TaskService:
             if idempotency_key is not None:
                 self._idempotent[(owner, idempotency_key)] = record.execution_id
         options = {"available_skills": available_skills, "provider": provider, "model": model}
-        self._enqueue(_Task(record=record, options=options))
+        await self._enqueue(_Task(record=record, options=options))
         return record
 
     async def _find_idempotent(self, owner: str | None, key: str) -> ExecutionRecord | None:
@@ -191,7 +191,7 @@ class TaskService:
         execution_id = self._idempotent.get((owner, key))
         return None if execution_id is None else await self.get(execution_id, owner=owner)
 
-    def _enqueue(self, task: _Task) -> None:
+    async def _enqueue(self, task: _Task) -> None:
         session = task.record.session_id
         self._live[task.record.execution_id] = task
         self._pending.setdefault(session, deque()).append(task)

@@ -148,8 +148,17 @@ def _pid_started(pid: int) -> float:
 class SqlRecordStore:
     """Implements agent.memory_store.RecordStore, plus what the service and the HTTP layer need."""
 
-    def __init__(self, url: str, *, notebooks_dir: Path | None = None, threads: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        notebooks_dir: Path | None = None,
+        threads: int = 4,
+        fail_orphans: bool = True,
+    ) -> None:
         self.url = url
+        # False with a shared task queue: it runs a gone instance's tasks again elsewhere
+        self.fail_orphans = fail_orphans
         self.notebooks_dir = notebooks_dir
         self.instance_id = new_id("ins")
         parsed = make_url(url)
@@ -271,6 +280,10 @@ class SqlRecordStore:
             orphan: ColumnElement[bool]
             if only is None:
                 dead = self._dead_instances(conn)
+                if not self.fail_orphans:
+                    if dead:
+                        conn.execute(delete(instances).where(instances.c.instance_id.in_(dead)))
+                    return 0
                 known = [str(r[0]) for r in conn.execute(select(instances.c.instance_id))]
                 alive = [i for i in known if i not in dead]
                 orphan = executions.c.instance.is_(None) | ~executions.c.instance.in_(alive)

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=/usr/bin/python3            # a real binary: the pyenv shim costs ~80 ms per spawn
-APT_PACKAGES=(bubblewrap python3-venv python3-dev chromium fonts-dejavu-core procps)
+APT_PACKAGES=(bubblewrap python3-venv python3-dev chromium fonts-dejavu-core procps postgresql)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from agent.config import Settings
+from agent.config import ConfigError, Settings
 from agent.http import files, ops, routes
 from agent.http.auth import KeyRing
 from agent.http.context import AppContext
@@ -127,7 +127,16 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
 
     server = settings.server
     keyring = KeyRing.from_settings(server)
-    store = SqlRecordStore(server.database_url, notebooks_dir=server.notebooks_dir)
+    postgres = server.database_url.startswith("postgresql")
+    if server.task_queue == "procrastinate" and not postgres:
+        raise ConfigError(
+            "TASK_QUEUE=procrastinate needs a PostgreSQL DATABASE_URL "
+            "(postgresql+psycopg://...); unset TASK_QUEUE for the in-process queue"
+        )
+    queued = server.task_queue == "procrastinate" or (server.task_queue == "auto" and postgres)
+    store = SqlRecordStore(
+        server.database_url, notebooks_dir=server.notebooks_dir, fail_orphans=not queued
+    )
     runtime = AgentRuntime(settings, store=store)
     holder: dict[str, AppContext] = {}
 
@@ -142,9 +151,21 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
         }
 
     metrics = Metrics(gauges)
-    service = TaskService(
-        runtime, store, concurrency=server.concurrency, on_finished=metrics.observe
-    )
+    service: TaskService
+    if queued:
+        from agent.queue import QueuedTaskService
+
+        service = QueuedTaskService(
+            runtime,
+            store,
+            concurrency=server.concurrency,
+            stalled_s=server.queue_stalled_s,
+            on_finished=metrics.observe,
+        )
+    else:
+        service = TaskService(
+            runtime, store, concurrency=server.concurrency, on_finished=metrics.observe
+        )
     ctx = holder["ctx"] = AppContext(
         settings=settings,
         store=store,
