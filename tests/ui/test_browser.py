@@ -4,11 +4,13 @@ a CSV the program sums; every request the page makes stays on 127.0.0.1; a scree
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import nbformat
 import pytest
 
@@ -42,6 +44,15 @@ SUM_CSV = (
     "amount = sum(int(r['amount']) for r in rows)\n"
     "final_answer(f'the sum is {amount}')"
 )
+FOREVER = "import time\nwhile True:\n    time.sleep(0.05)"
+
+
+async def kernel_variables(server: UIServer, session_id: str) -> list[dict]:
+    """The session's live kernel variables, from REST ([] once its kernel is released)."""
+    async with httpx.AsyncClient(headers={"x-api-key": KEY}, timeout=30) as api:
+        answer = await api.get(f"{server.url}/agent/sessions/{session_id}")
+    answer.raise_for_status()
+    return list(answer.json()["variables"])
 
 
 async def test_chat_in_a_real_browser(
@@ -121,6 +132,24 @@ async def test_chat_in_a_real_browser(
             await summed.scroll_into_view_if_needed()
             await page.wait_for_timeout(800)  # the accordion's opening animation, for the picture
             await page.screenshot(path=str(artifacts / "ui.png"), full_page=True)
+
+            # 4. stop: the square in the message box cancels a program that never ends
+            fake_llm.queue(fence(FOREVER, plan="This never ends."))
+            await task.fill("run forever")
+            await task.press("Enter")
+            await expect(chat.get_by_text("This never ends.")).to_be_visible(timeout=WAIT_MS)
+            await page.locator("#task button[aria-label=Stop]").click()
+            stopped = chat.get_by_text("Stopped: the task was cancelled.")
+            await expect(stopped).to_be_visible(timeout=WAIT_MS)
+
+            # 5. the tab goes away: its kernel is released (Gradio's unload)
+            assert await kernel_variables(ui_server, session_id)  # still live
+            await page.close()
+            for _ in range(300):  # the heartbeat ends, then the unload handler runs: ≤ 60 s
+                if not await kernel_variables(ui_server, session_id):
+                    break
+                await asyncio.sleep(0.2)
+            assert await kernel_variables(ui_server, session_id) == []
         finally:
             await context.close()
             await browser.close()
