@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from agent.config import Settings
 from agent.http.context import Principal, context_of, principal
 from agent.http.problems import Problem
 from agent.records import ExecutionRecord
 from agent.sessions import Turn
+from agent.store import SqlRecordStore
 
 __all__ = ["ID_PATTERN", "ExecuteBody", "router"]
 
@@ -105,6 +107,17 @@ def _allowed(who: Principal, body: ExecuteBody, default_agent: str) -> list[str]
     return body.available_skills
 
 
+async def check_task_budget(settings: Settings, store: SqlRecordStore, owner: str | None) -> None:
+    """A key may have MAX_RUNNING_TASKS_PER_KEY tasks queued or running at once (REST and UI)."""
+    budget = settings.server.max_running_tasks_per_key
+    if owner is not None and budget > 0 and await store.active_count(owner) >= budget:
+        raise Problem(
+            "task_budget_exceeded",
+            f"this API key already has {budget} tasks queued or running; retry when one ends",
+            headers={"Retry-After": "5"},
+        )
+
+
 @router.post("/agent/execute", status_code=202, response_model=Accepted, tags=["executions"])
 async def execute(body: ExecuteBody, request: Request, response: Response, who: Auth) -> Accepted:
     """Queue a task. A repeated `idempotencyKey` returns the first execution (200)."""
@@ -117,13 +130,7 @@ async def execute(body: ExecuteBody, request: Request, response: Response, who: 
             return Accepted(
                 execution_id=first.execution_id, session_id=first.session_id, status=first.status
             )
-    budget = ctx.settings.server.max_running_tasks_per_key
-    if who.owner is not None and budget > 0 and await ctx.store.active_count(who.owner) >= budget:
-        raise Problem(
-            "task_budget_exceeded",
-            f"this API key already has {budget} tasks queued or running; retry when one ends",
-            headers={"Retry-After": "5"},
-        )
+    await check_task_budget(ctx.settings, ctx.store, who.owner)
     record = await ctx.service.submit(
         body.task,
         session_id=body.session_id,

@@ -169,7 +169,7 @@ class ChatUI:
         """The REST route's checks (body limits, the key's agents and skills, its task budget),
         then the service's queue; AgentError / Problem / ValidationError say what is wrong."""
         from agent.http.context import Principal
-        from agent.http.routes import ExecuteBody, _allowed
+        from agent.http.routes import ExecuteBody, _allowed, check_task_budget
 
         body = ExecuteBody(
             task=task,
@@ -181,17 +181,9 @@ class ChatUI:
         )
         who = Principal(owner=owner, key=self.keyring.key(owner) if owner else None)
         skills = _allowed(who, body, self.settings.agents.default_agent)
-        budget = self.settings.server.max_running_tasks_per_key
         store = self.service.store
-        counted = store if isinstance(store, SqlRecordStore) and budget > 0 else None
-        if (
-            owner is not None
-            and counted is not None
-            and await counted.active_count(owner) >= budget
-        ):
-            raise Problem(
-                "task_budget_exceeded", f"this API key already has {budget} tasks queued or running"
-            )
+        if isinstance(store, SqlRecordStore):
+            await check_task_budget(self.settings, store, owner)
         return await self.service.submit(
             body.task,
             session_id=body.session_id,
