@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=/usr/bin/python3            # a real binary: the pyenv shim costs ~80 ms per spawn
-APT_PACKAGES=(bubblewrap python3-venv python3-dev chromium fonts-dejavu-core procps postgresql)
+APT_PACKAGES=(bubblewrap python3-venv python3-dev chromium fonts-dejavu-core procps postgresql
+              openssh-server iproute2)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
