@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PROJECT_DIR", "KernelConfig", "SandboxLimits"]
+__all__ = ["PROJECT_DIR", "KernelConfig", "SandboxLimits", "SshHosts"]
 
 # the checkout this package runs from: masked inside the sandbox (it holds .env and the code)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -31,12 +31,45 @@ class SandboxLimits(BaseModel):
     )
 
 
+class SshHosts(BaseModel):
+    """Kernel hosts reached over SSH by gateway_provisioners' distributed provisioner.
+
+    The SSH key and known_hosts are the app user's own (~/.ssh, as paramiko reads them; an
+    unknown host key is refused). Each host needs the same venv (and so the launcher) and the
+    same WORKSPACE_DIR, on shared storage, at the same paths as the app (docs/scaling.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hosts: list[str] = Field(default_factory=list, description="names or addresses, round-robin")
+    user: str = Field("root", description="the SSH user; root allows per-session uids")
+    port: int = Field(22, ge=1, le=65535)
+    response_ip: str | None = Field(
+        None, description="the app's address the hosts reach (default: its first public IP)"
+    )
+    response_port: int = Field(8877, ge=1024, le=65535, description="tried first, then others")
+    port_range: str = Field(
+        "0..0", pattern=r"^\d+\.\.\d+$", description="the kernels' ports on a host; 0..0: any"
+    )
+    encryption: Literal["disabled", "auto", "required"] = Field(
+        "required", description="CurveZMQ on the kernel's ZMQ channels"
+    )
+    python: str | None = Field(None, description="the kernel's interpreter there (default: ours)")
+    signal_timeout_s: float = Field(
+        0.5, gt=0, le=5, description="a liveness poll of a launcher's comm port; no answer: gone"
+    )
+    log_dir: Path = Field(Path("/tmp"), description="on each host: the launchers' logs")
+
+
 class KernelConfig(BaseModel):
     """How session kernels are launched, pooled and bounded."""
 
     model_config = ConfigDict(extra="forbid")
 
     isolation: Literal["bubblewrap", "none"] = "bubblewrap"
+    placement: Literal["local", "ssh"] = Field(
+        "local", description="local: kernels on this host; ssh: on `ssh.hosts`"
+    )
+    ssh: SshHosts = SshHosts()
     python: str = Field(default_factory=lambda: sys.executable, description="a real binary path")
     bwrap: str = Field("/usr/bin/bwrap", description="the bubblewrap binary")
     workspace_root: Path = Path("workspace")

@@ -1,8 +1,10 @@
-"""The two kernelspecs: `python3` (plain ipykernel) and `agent-sandbox` (our provisioner).
+"""The kernelspecs: `python3` (plain ipykernel), `agent-sandbox` (our provisioner) and
+`agent-remote` (gateway_provisioners' distributed provisioner, kernels on SSH hosts).
 
-`python -m kernels.kernelspec install --prefix PREFIX` writes both into
-PREFIX/share/jupyter/kernels (idempotent). `SandboxSpecManager` serves them from memory, so
-session kernels start the same way whether or not the specs are installed.
+`python -m kernels.kernelspec install --prefix PREFIX` writes them into
+PREFIX/share/jupyter/kernels (idempotent), with the remote launcher's scripts beside
+`agent-remote` (a kernel host runs them from there). `SandboxSpecManager` serves them from
+memory, so session kernels start the same way whether or not the specs are installed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
 from kernels.config import KernelConfig
+from kernels.remote import REMOTE_KERNEL, install_launcher, remote_spec
+from kernels.sandbox import prlimit_argv
 
 __all__ = ["SANDBOX_KERNEL", "SandboxSpecManager", "install", "kernel_specs", "main"]
 
@@ -49,11 +53,13 @@ def kernel_specs(config: KernelConfig) -> dict[str, dict[str, Any]]:
                 }
             },
         },
+        # limits only: a session kernel's own spec adds its bubblewrap command line
+        REMOTE_KERNEL: remote_spec(config, prlimit_argv(config.limits)),
     }
 
 
 class SandboxSpecManager(KernelSpecManager):
-    """Our two specs from memory, built from the server's KernelConfig."""
+    """Our specs from memory, built from the server's KernelConfig."""
 
     def __init__(self, config: KernelConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -66,7 +72,8 @@ class SandboxSpecManager(KernelSpecManager):
 
 
 def install(prefix: Path, config: KernelConfig | None = None) -> list[Path]:
-    """Write (or rewrite) both kernelspecs under PREFIX/share/jupyter/kernels."""
+    """Write (or rewrite) the kernelspecs under PREFIX/share/jupyter/kernels, and the remote
+    launcher's scripts beside `agent-remote`."""
     config = config or KernelConfig(python=str(Path(prefix) / "bin" / "python"))
     written = []
     for name, spec in kernel_specs(config).items():
@@ -75,18 +82,24 @@ def install(prefix: Path, config: KernelConfig | None = None) -> list[Path]:
         path = target / "kernel.json"
         path.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
         written.append(path)
+        if name == REMOTE_KERNEL:
+            written.append(install_launcher(target))
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kernels.kernelspec")
     sub = parser.add_subparsers(dest="command", required=True)
-    inst = sub.add_parser("install", help="install the python3 and agent-sandbox kernelspecs")
+    inst = sub.add_parser("install", help="install the python3, agent-sandbox, agent-remote specs")
     inst.add_argument("--prefix", type=Path, default=Path(sys.prefix))
+    inst.add_argument(
+        "--ssh-host", action="append", default=[], help="a kernel host for agent-remote"
+    )
     args = parser.parse_args(argv)
     prefix = args.prefix.resolve()
     python = prefix / "bin" / "python"
     config = KernelConfig(python=str(python if python.exists() else sys.executable))
+    config.ssh.hosts = list(args.ssh_host)
     for path in install(prefix, config):
         print(f"kernelspec: {path}")
     return 0

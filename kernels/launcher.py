@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from kernels.cell import quiet_execute
 from kernels.config import KernelConfig
 from kernels.kernelspec import SANDBOX_KERNEL, SandboxSpecManager
 from kernels.processes import kernel_pid, kill_tree, sweep_strays, wait_gone, zombie
-from kernels.sandbox import SandboxLaunch, workspace_inside
+from kernels.remote import KERNEL_USERNAME, REMOTE_KERNEL, LaunchSpecs, remote_spec
+from kernels.sandbox import SandboxLaunch, bwrap_argv, prlimit_argv, workspace_inside
 
 __all__ = ["KernelLauncher", "LiveKernel"]
 
@@ -48,7 +50,13 @@ def _chain(launcher_pid: int, pid: int | None) -> set[int]:
 
 @dataclass
 class LiveKernel:
-    """One running kernel process and what we know of its processes."""
+    """One running kernel process and what we know of its processes.
+
+    A remote kernel (`launch.remote`) has no process here: `launcher_pid` is 0, liveness and
+    kills go through its provisioner (the launcher's comm port on the host), and leftover
+    processes live until the kernel ends (bwrap's pid namespace on the host ends them then).
+    `manager.connection_file`-free connection info: `manager.get_connection_info()`, with
+    `await manager.provisioner.get_provisioner_info()` for the host, pids and comm port."""
 
     manager: AsyncKernelManager
     client: AsyncKernelClient
@@ -56,12 +64,27 @@ class LiveKernel:
     launcher_pid: int
     pid: int | None  # the ipykernel process, on the host
     keep: set[int] = field(default_factory=set)  # launcher, bwrap's init, the kernel
+    reach_s: float = 0.5  # remote: how long the launcher's comm port may take to answer
+
+    @property
+    def host(self) -> str | None:
+        """The kernel host it runs on (None: this one)."""
+        if not self.launch.remote:
+            return None
+        return str(getattr(self.manager.provisioner, "assigned_host", "") or "") or None
 
     async def alive(self) -> bool:
+        if self.launch.remote:  # a host that is gone does not refuse: it never answers
+            try:
+                return bool(await asyncio.wait_for(self.manager.is_alive(), self.reach_s))
+            except TimeoutError:
+                return False
         return bool(await self.manager.is_alive())
 
     def strays(self) -> bool:
         """Cheap check after every run: any process in the sandbox beyond the kernel's own?"""
+        if self.launch.remote:
+            return False
         for pid in self.keep:
             try:
                 with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
@@ -86,6 +109,10 @@ class LiveKernel:
         """Leave no process behind, whatever state the kernel is in."""
         with contextlib.suppress(Exception):
             self.client.stop_channels()
+        if self.launch.remote:  # the provisioner signals the launcher: TERM, then KILL
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.manager.shutdown_kernel(now=True), 15)
+            return
         if self.launcher_pid:
             # inside first, so bwrap reaps its children before it is killed itself
             await wait_gone(kill_tree(self.launcher_pid, self.launch.uid, launcher=False))
@@ -103,24 +130,68 @@ class KernelLauncher:
         self.specs = SandboxSpecManager(config)
         self.source = resources.files("kernels").joinpath("inkernel.py").read_text("utf-8")
 
+    @property
+    def remote(self) -> bool:
+        return self.config.placement == "ssh"
+
     def launch_for(self, workspace: Path, uid: int | None, kernel_dir: Path) -> SandboxLaunch:
         cfg = self.config
+        remote_root = cfg.ssh.user == "root"
         return SandboxLaunch(
             workspace=workspace,
             kernel_dir=kernel_dir,
             isolation=cfg.isolation,
-            uid=uid,
+            uid=uid if not self.remote or remote_root else None,
             limits=cfg.limits,
             hide_paths=cfg.hide_paths,
-            python=cfg.python,
+            python=(cfg.ssh.python or cfg.python) if self.remote else cfg.python,
             bwrap=cfg.bwrap,
+            remote=self.remote,
+            as_root=remote_root if self.remote else None,
         )
+
+    async def _start_remote(self, launch: SandboxLaunch) -> AsyncKernelManager:
+        """Start the kernel on the next host; a host that fails is skipped for the next one
+        (the provisioner's round-robin moves on), each host tried once."""
+        wrap = prlimit_argv(launch.limits)
+        if launch.isolation == "bubblewrap":
+            wrap += bwrap_argv(launch)
+        specs = LaunchSpecs(REMOTE_KERNEL, remote_spec(self.config, wrap))
+        failures = []
+        for _ in range(max(len(self.config.ssh.hosts), 1)):
+            manager = AsyncKernelManager(kernel_name=REMOTE_KERNEL, kernel_spec_manager=specs)
+            manager.transport_encryption = self.config.ssh.encryption
+            start = asyncio.ensure_future(
+                manager.start_kernel(env={"KERNEL_USERNAME": KERNEL_USERNAME})
+            )
+            try:
+                await asyncio.shield(start)
+                return manager
+            except asyncio.CancelledError:
+                # a kernel launched over SSH can only be stopped once it has reported back
+                # (its comm port): let the start finish, then end it
+                with contextlib.suppress(BaseException):
+                    await start
+                with contextlib.suppress(Exception):
+                    await manager.shutdown_kernel(now=True)
+                raise
+            except Exception as exc:
+                host = getattr(manager.provisioner, "assigned_host", "?")
+                log.warning("kernels: no kernel on host %s: %s", host, exc)
+                failures.append(f"{host}: {exc}")
+                with contextlib.suppress(Exception):
+                    await manager.shutdown_kernel(now=True)
+        raise RuntimeError("no kernel host started a kernel: " + "; ".join(failures))
 
     async def start(self, workspace: Path, uid: int | None, kernel_dir: Path) -> LiveKernel:
         launch = self.launch_for(workspace, uid, kernel_dir)
-        manager = AsyncKernelManager(kernel_name=SANDBOX_KERNEL, kernel_spec_manager=self.specs)
-        await manager.start_kernel(sandbox=launch)
-        launcher_pid = int(getattr(manager.provisioner, "pid", 0) or 0)
+        if launch.remote:
+            manager = await self._start_remote(launch)
+            launcher_pid = 0
+        else:
+            manager = AsyncKernelManager(kernel_name=SANDBOX_KERNEL, kernel_spec_manager=self.specs)
+            await manager.start_kernel(sandbox=launch)
+            launcher_pid = int(getattr(manager.provisioner, "pid", 0) or 0)
         client = manager.client()
         client.start_channels()
         try:
@@ -130,6 +201,10 @@ class KernelLauncher:
             live = LiveKernel(manager, client, launch, launcher_pid, None)
             await live.shutdown()
             raise
+        if launch.remote:
+            return LiveKernel(
+                manager, client, launch, 0, None, reach_s=self.config.ssh.signal_timeout_s
+            )
         pid = kernel_pid(launcher_pid)
         return LiveKernel(manager, client, launch, launcher_pid, pid, _chain(launcher_pid, pid))
 

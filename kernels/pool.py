@@ -99,9 +99,19 @@ class SessionKernels:
 
     async def start(self) -> None:
         """Probe isolation, fill the warm pool, start the idle culler."""
-        _check_tools(self.config, self._uids.enabled)
+        if self.launcher.remote:
+            if not self.config.ssh.hosts:
+                raise SandboxUnavailable(
+                    "placement is 'ssh' but no kernel host is configured: set ssh.hosts in "
+                    "config/kernels.yaml or KERNEL_HOSTS"
+                )
+            from kernels.remote import configure_gateway
+
+            configure_gateway(self.config.ssh)  # bwrap, prlimit are checked on the hosts
+        else:
+            _check_tools(self.config, self._uids.enabled)
         self._sweep_stale()
-        if self._uids.enabled and self.config.isolation == "none":
+        if self._uids.enabled and self.config.isolation == "none" and not self.launcher.remote:
             # the venv too: the kernel's Python is executed as the session's uid
             for root in (self.config.workspace_root, self.config.runtime_dir, self._venv_bin):
                 _check_traversable(root)

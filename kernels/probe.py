@@ -75,12 +75,16 @@ async def probe_isolation(entry: tuple[LiveKernel, Any], config: KernelConfig) -
     except (ValueError, SyntaxError) as exc:
         raise RuntimeError(f"the isolation probe failed: {found.get('evalue') or exc}") from None
     warnings: list[str] = []
-    if config.isolation == "none":
+    if config.isolation == "none":  # (local or remote)
         warnings.append(
             "isolation is 'none': kernels run unsandboxed with the server's network and files "
             "(a development setting)"
         )
         network = True
+    elif live.launch.remote:
+        # the kernel host's network is shared on purpose (TCP channels); said on /ready instead
+        network = True
+        details["host"] = live.host
     else:
         network = details["interfaces"] != ["lo"]
         if network:

@@ -42,6 +42,15 @@ class SandboxLaunch:
     hide_paths: list[Path] = field(default_factory=list)
     python: str = sys.executable
     bwrap: str = "/usr/bin/bwrap"
+    # on a kernel host over SSH: the host's network (the kernel's ZMQ ports and the launcher's
+    # connection back are TCP), no kernel_dir (the launcher writes its connection file in the
+    # private /tmp), and no --die-with-parent (its parent, the SSH session's shell, exits at once)
+    remote: bool = False
+    as_root: bool | None = None  # bwrap runs as root there; None: this process's euid says
+
+
+def _as_root(launch: SandboxLaunch) -> bool:
+    return os.geteuid() == 0 if launch.as_root is None else launch.as_root
 
 
 def workspace_inside(launch: SandboxLaunch) -> str:
@@ -70,7 +79,7 @@ def kernel_env(launch: SandboxLaunch) -> dict[str, str]:
         "XDG_CACHE_HOME": f"{scratch}/.cache",
         # glibc reserves 64 MiB of address space per malloc arena; RLIMIT_AS counts it
         "MALLOC_ARENA_MAX": "2",
-    }
+    } | ({"LOG_LEVEL": "WARNING"} if launch.remote else {})  # the remote launcher's own log
 
 
 def prlimit_argv(limits: SandboxLimits) -> list[str]:
@@ -102,7 +111,7 @@ def bound_back(launch: SandboxLaunch) -> list[Path]:
 def switches_uid(launch: SandboxLaunch) -> bool:
     """As root with a session uid, bwrap runs as root and the kernel switches to the uid inside:
     root can reach bind sources the session uid cannot (a clone under /root, a 0700 tmp dir)."""
-    return launch.isolation == "bubblewrap" and launch.uid is not None and os.geteuid() == 0
+    return launch.isolation == "bubblewrap" and launch.uid is not None and _as_root(launch)
 
 
 # tmpfs inside every sandbox: nothing of the host's below them
@@ -161,17 +170,12 @@ def bwrap_argv(launch: SandboxLaunch) -> list[str]:
     private namespaces, read-only host, masks."""
     inside = workspace_inside(launch)
     back = bound_back(launch)
-    binds = [*back, launch.kernel_dir] + ([] if inside == INSIDE_WORKSPACE else [Path(inside)])
-    argv = [
-        launch.bwrap,
-        "--unshare-net",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-uts",
-        "--unshare-cgroup-try",
-        "--hostname",
-        "sandbox",
-        "--die-with-parent",
+    own = [] if launch.remote else [launch.kernel_dir]
+    binds = [*back, *own] + ([] if inside == INSIDE_WORKSPACE else [Path(inside)])
+    argv = [launch.bwrap, *([] if launch.remote else ["--unshare-net"])]
+    argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    argv += ["--hostname", "sandbox", *([] if launch.remote else ["--die-with-parent"])]
+    argv += [
         "--new-session",
         "--ro-bind",
         "/",
@@ -200,13 +204,10 @@ def bwrap_argv(launch: SandboxLaunch) -> list[str]:
     for root in back:
         argv += ["--ro-bind", str(root), str(root)]
     switch = switches_uid(launch)
+    argv += ["--bind", str(launch.workspace), inside]
+    for own_dir in own:
+        argv += ["--bind", str(own_dir), str(own_dir)]
     argv += [
-        "--bind",
-        str(launch.workspace),
-        inside,
-        "--bind",
-        str(launch.kernel_dir),
-        str(launch.kernel_dir),
         "--chdir",
         "/" if switch else inside,
         "--clearenv",

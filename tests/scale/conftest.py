@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pytest
 
 from tests.app.conftest import Server, free_port, runtime_missing, server_env, start_server
 from tests.fake_llm import FakeLLM
+from tests.scale.kernel_hosts import KernelHosts, KernelHostsUnavailable, kernel_hosts
 
 PG_BIN = Path("/usr/lib/postgresql")
 
@@ -143,3 +145,23 @@ def wait_done(server: Server, execution_id: str, timeout: float = 120.0) -> dict
             return dict(record)
         time.sleep(0.2)
     raise AssertionError(f"{execution_id} did not finish within {timeout:g} s")
+
+
+@pytest.fixture(scope="session")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KernelHosts]:
+    """Two kernel hosts (network namespaces with sshd), made once per suite and removed at the
+    end; the test process's HOME is their SSH client home meanwhile (paramiko reads ~/.ssh)."""
+    root = Path(tempfile.mkdtemp(prefix="akh-"))  # short paths; removed by kernel_hosts
+    try:
+        with kernel_hosts(root) as made:
+            home = os.environ.get("HOME")
+            os.environ["HOME"] = str(made.home)
+            try:
+                yield made
+            finally:
+                if home is None:
+                    os.environ.pop("HOME", None)
+                else:
+                    os.environ["HOME"] = home
+    except KernelHostsUnavailable as exc:
+        pytest.skip(f"no kernel hosts on this machine: {exc}")
