@@ -5,12 +5,24 @@ second instance gains here (not on two machines).
 
 Each run submits TASKS tasks over SESSIONS sessions through REST (round-robin over the instances)
 and waits until all are terminal; the fake LLM answers at once with a one-line program. Figures
-go to bench/results/scale.json. Not measured (not built): remote kernel hosts.
+go to bench/results/scale.json.
+
+Remote kernel hosts (`--remote`, also part of a full run): two SSH kernel hosts made as network
+namespaces on this machine (tests/scale/kernel_hosts.py), tasks/s of one instance with its kernels
+on one host and on two, and, in-process, the p50 of a warm cell and of one skill call's round trip
+(timed inside the kernel) in a remote kernel against a local one, rounds interleaved. The hosts
+share this machine's two cores, so two hosts cannot add CPU here: the figure shows what the
+placement costs, not what a second machine would give. `--remote` keeps the other figures already
+in the results file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from tests.app.conftest import Server, server_env, start_server  # noqa: E402
 from tests.fake_llm import FakeLLM  # noqa: E402
 from tests.scale.conftest import throwaway_postgres  # noqa: E402
+from tests.scale.kernel_hosts import KernelHosts, kernel_hosts  # noqa: E402
 
 TASKS = 48
 SESSIONS = 12
@@ -76,7 +89,122 @@ def _run(fake: FakeLLM, base: Path, instances: int, **extra: str) -> list[float]
             server.stop()
 
 
+CELL_ROUNDS = 6
+CELLS = 20
+CALL = "import time as _t\n_s = _t.perf_counter(); echo('a'); print(_t.perf_counter() - _s)"
+
+
+class _Echo:
+    ok, error, error_type = True, None, None
+
+    def __init__(self, value: Any) -> None:
+        self.result = value
+
+
+async def _echo(name: str, args: list[Any], kwargs: dict[str, Any]) -> _Echo:
+    return _Echo(args[0])
+
+
+async def _latencies(hosts: KernelHosts, root: Path) -> dict[str, Any]:
+    """p50 of a warm `x = 1` and of one skill call's round trip, local vs remote, interleaved."""
+    from kernels import KernelConfig, SessionKernels, SkillStub
+    from kernels.config import SshHosts
+
+    common = {"pool_size": 0, "runtime_dir": root / "rt"}
+    local = SessionKernels(KernelConfig(workspace_root=root / "local", **common))
+    ssh = SshHosts(hosts=hosts.addresses[:1], response_ip=hosts.gateway_ip, log_dir=hosts.home)
+    remote = SessionKernels(
+        KernelConfig(placement="ssh", ssh=ssh, workspace_root=root / "remote", **common)
+    )
+    cells: dict[str, list[float]] = {"local": [], "remote": []}
+    calls: dict[str, list[float]] = {"local": [], "remote": []}
+    try:
+        await local.start()
+        await remote.start()
+        kernels = {"local": await local.open("lat"), "remote": await remote.open("lat")}
+        for kernel in kernels.values():
+            await kernel.install_stubs([SkillStub("echo", "(text: str) -> str", "Echo.")])
+            for _ in range(5):
+                await kernel.run("x = 1")
+        for _ in range(CELL_ROUNDS):
+            for where, kernel in kernels.items():
+                for _ in range(CELLS):
+                    started = time.perf_counter()
+                    await kernel.run("x = 1")
+                    cells[where].append((time.perf_counter() - started) * 1000)
+                for _ in range(CELLS):
+                    result = await kernel.run(CALL, on_call=_echo)
+                    calls[where].append(float(result.stdout.strip()) * 1000)
+    finally:
+        await local.shutdown()
+        await remote.shutdown()
+    p50 = {
+        "cell_ms": {w: round(statistics.median(v), 2) for w, v in cells.items()},
+        "skill_call_ms": {w: round(statistics.median(v), 2) for w, v in calls.items()},
+    }
+    p50["ratios"] = {
+        "cell_remote_vs_local": round(p50["cell_ms"]["remote"] / p50["cell_ms"]["local"], 3),
+        "skill_call_remote_vs_local": round(
+            p50["skill_call_ms"]["remote"] / p50["skill_call_ms"]["local"], 3
+        ),
+    }
+    return p50
+
+
+def _remote(fake: FakeLLM, root: Path) -> dict[str, Any]:
+    with kernel_hosts(root / "hosts") as hosts:
+        home = os.environ.get("HOME", "")
+        os.environ["HOME"] = str(hosts.home)  # paramiko reads ~/.ssh
+        try:
+            figures: dict[str, Any] = {}
+            for count in (1, 2):
+                base = root / f"remote{count}"
+                base.mkdir()
+                shutil.copytree(hosts.home / ".ssh", base / ".ssh")  # the servers' HOME
+                figures[f"remote_{count}_hosts"] = _run(
+                    fake,
+                    base,
+                    1,
+                    KERNEL_PLACEMENT="ssh",
+                    KERNEL_HOSTS=",".join(hosts.addresses[:count]),
+                    KERNEL_RESPONSE_IP=hosts.gateway_ip,
+                    KERNEL_LOG_DIR=str(base),
+                )
+            local = root / "local1"
+            local.mkdir()
+            figures["local_1"] = _run(fake, local, 1)
+            latency = asyncio.run(_latencies(hosts, root / "lat"))
+        finally:
+            os.environ["HOME"] = home
+    best = {name: max(values) for name, values in figures.items()}
+    return {
+        "tasks_per_s": figures,
+        "ratios": {
+            "remote_1_host_vs_local": round(best["remote_1_hosts"] / best["local_1"], 3),
+            "remote_2_hosts_vs_1_host": round(best["remote_2_hosts"] / best["remote_1_hosts"], 3),
+        },
+        "p50": latency,
+        "tasks": TASKS,
+        "sessions": SESSIONS,
+        "rounds": ROUNDS,
+        "cell_rounds": CELL_ROUNDS,
+        "cells_per_round": CELLS,
+    }
+
+
 def main() -> int:
+    global TASKS, SESSIONS, ROUNDS
+    if "--remote" in sys.argv[1:]:
+        TASKS, SESSIONS, ROUNDS = 24, 6, 1  # a shorter run when only the remote part is asked
+        results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        with FakeLLM() as fake, tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+            fake.responder = lambda request: REPLY
+            Path(tmp).chmod(0o755)
+            results["remote_kernels"] = _remote(fake, Path(tmp))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        print(json.dumps(results["remote_kernels"], indent=1))
+        return 0
     results: dict[str, Any] = {"tasks": TASKS, "sessions": SESSIONS, "rounds": ROUNDS}
     with FakeLLM() as fake, tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         fake.responder = lambda request: REPLY
@@ -94,6 +222,7 @@ def main() -> int:
             two = root / "pg2"
             two.mkdir()
             pg_two = _run(fake, two, 2, DATABASE_URL=pg.url)
+        results["remote_kernels"] = _remote(fake, root)
     best = {"sqlite_1": max(sqlite), "postgres_1": max(pg_one), "postgres_2": max(pg_two)}
     results["tasks_per_s"] = {"sqlite_1": sqlite, "postgres_1": pg_one, "postgres_2": pg_two}
     results["ratios"] = {
