@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from agent.errors import AgentError
 from agent.memory_store import RecordStore
 from agent.records import ErrorInfo, Event, ExecutionRecord, now
-from agent.store import SqlRecordStore
+from agent.store import SessionTaken, SqlRecordStore
 
 if TYPE_CHECKING:
     from agent.runtime import AgentRuntime
@@ -170,11 +170,10 @@ class TaskService:
         record = self.runtime.new_record(task, session_id=session_id, agent=agent)
         record.owner = owner
         if self._sql is not None:
-            if session_id is not None:
-                row = await self._sql.claim_session(session_id, owner)
-                if row.owner != owner:
-                    raise AgentError("not_found", f"no session {session_id!r}")
-            record, created = await self._sql.create(record, idempotency_key=idempotency_key)
+            try:
+                record, created = await self._sql.create(record, idempotency_key=idempotency_key)
+            except SessionTaken:
+                raise AgentError("not_found", f"no session {session_id!r}") from None
             if not created:
                 return record
         else:
@@ -271,7 +270,20 @@ class TaskService:
         if task.finished.is_set():
             return
         task.finished.set()
-        self._live.pop(task.record.execution_id, None)
+        record = task.record
+        self._live.pop(record.execution_id, None)
+        took = (record.finished_at or now()) - record.created_at
+        log.info(
+            "execution %s",
+            record.status,
+            extra={
+                "executionId": record.execution_id,
+                "sessionId": record.session_id,
+                "status": record.status,
+                "errorCode": record.error.code if record.error else None,
+                "ms": round(took.total_seconds() * 1000, 1),
+            },
+        )
         if self.on_finished is not None:
             try:
                 self.on_finished(task.record)
@@ -304,30 +316,40 @@ class TaskService:
 
     async def events(self, execution_id: str, *, owner: str | None = None) -> AsyncIterator[Event]:
         """Events so far, then live ones, ending with `done`; nothing when not visible to `owner`."""
+        async for batch in self.event_batches(execution_id, owner=owner):
+            for event in batch:
+                yield event
+
+    async def event_batches(
+        self, execution_id: str, *, owner: str | None = None
+    ) -> AsyncIterator[list[Event]]:
+        """`events`, grouped: each batch is what had arrived by the time the previous one was
+        taken, so a stream can write a burst (the streamed reply's deltas, a step and its
+        status) at once rather than one write per event."""
         live = self._live.get(execution_id)
         if live is not None:
             if live.record.owner != owner:
                 return
             queue: asyncio.Queue[Event] = asyncio.Queue()
-            backlog = list(live.log)  # copied and subscribed with no await between: no gap
+            batch = list(live.log)  # copied and subscribed with no await between: no gap
             live.listeners.append(queue)
             try:
-                for event in backlog:
-                    yield event
-                    if _ends(event, execution_id):
-                        return
                 while True:
-                    event = await queue.get()
-                    yield event
-                    if _ends(event, execution_id):
+                    while not queue.empty() or not batch:
+                        batch.append(queue.get_nowait() if batch else await queue.get())
+                    end = next((n for n, e in enumerate(batch) if _ends(e, execution_id)), None)
+                    if end is not None:
+                        yield batch[: end + 1]
                         return
+                    yield batch
+                    batch = []
             finally:
                 live.listeners.remove(queue)
         record = await self.store.get(execution_id)
         if record is None or record.owner != owner:
             return
         async for event in self._poll(record):
-            yield event
+            yield [event]
 
     async def _poll(self, record: ExecutionRecord) -> AsyncIterator[Event]:
         """A task of another instance (or finished): its steps from the database as they land."""

@@ -46,7 +46,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from agent.records import ErrorInfo, ExecutionRecord, new_id, now
 
-__all__ = ["ACTIVE", "Page", "SessionRow", "SqlRecordStore", "StoreError", "metadata"]
+__all__ = [
+    "ACTIVE",
+    "Page",
+    "SessionRow",
+    "SessionTaken",
+    "SqlRecordStore",
+    "StoreError",
+    "metadata",
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +110,10 @@ class StoreError(Exception):
     """The database cannot be reached or refused a statement."""
 
     code = "database_unavailable"
+
+
+class SessionTaken(Exception):
+    """The session exists and belongs to another owner (callers answer "not found")."""
 
 
 @dataclass(frozen=True)
@@ -353,6 +365,19 @@ class SqlRecordStore:
         stamp = time.time()
         try:
             with self.engine.begin() as conn:
+                # the session first: claimed for this owner when new, refused when another's
+                claim = self._insert(sessions).values(
+                    session_id=record.session_id,
+                    owner=record.owner,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+                conn.execute(claim.on_conflict_do_nothing(index_elements=["session_id"]))
+                holder = conn.execute(
+                    select(sessions.c.owner).where(sessions.c.session_id == record.session_id)
+                ).scalar_one()
+                if holder != record.owner:
+                    raise SessionTaken(record.session_id)
                 conn.execute(
                     executions.insert().values(
                         execution_id=record.execution_id,
@@ -361,16 +386,10 @@ class SqlRecordStore:
                         **values,
                     )
                 )
-                upsert = self._insert(sessions).values(
-                    session_id=record.session_id,
-                    owner=record.owner,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
                 conn.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=["session_id"], set_={"updated_at": stamp}
-                    )
+                    update(sessions)
+                    .where(sessions.c.session_id == record.session_id)
+                    .values(updated_at=stamp)
                 )
         except IntegrityError:
             if idempotency_key is None:
@@ -384,7 +403,8 @@ class SqlRecordStore:
     async def create(
         self, record: ExecutionRecord, *, idempotency_key: str | None = None
     ) -> tuple[ExecutionRecord, bool]:
-        """Insert a new record (and its session); with a key already used, (the first one, False)."""
+        """Insert a new record and claim its session, in one transaction; with a key already
+        used, (the first one, False). SessionTaken when the session belongs to another owner."""
         return await self._run(self._create, record, idempotency_key)
 
     @staticmethod

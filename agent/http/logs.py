@@ -1,9 +1,16 @@
-"""JSON log lines on stderr, one object a line, carrying the execution id of the task they are about."""
+"""JSON log lines on stderr, one object a line, carrying the execution id of the task they are about.
+
+The event loop only queues a record; a listener thread formats and writes it (stdlib
+QueueHandler / QueueListener), so a slow stderr never stalls the tasks and streams being served.
+"""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -31,19 +38,56 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exc"] = record.exc_text
         return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class _ContextQueueHandler(logging.handlers.QueueHandler):
+    """Queues the record with what only the logging thread knows: the execution id (a context
+    variable of the task that logged), the merged message and the traceback's text."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if not getattr(record, "executionId", None):
+            execution = current_execution.get()
+            if execution:
+                record.executionId = execution
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+@atexit.register
+def _flush() -> None:
+    """What is queued is written before the process ends."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
 
 
 def configure_logging(level: str = "info") -> None:
     """Root and uvicorn loggers write JSON to stderr (call once, in the server process)."""
+    global _listener
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    _flush()
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _listener = logging.handlers.QueueListener(records, handler)
+    _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_ContextQueueHandler(records)]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # the HTTP clients (httpx, and the fork the openai SDK ships) log every request at info
+    for name in ("httpx", "httpcore", "httpx2", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -3,7 +3,6 @@ cancel), sessions. Bodies are pydantic models with the camelCase names of the or
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -186,13 +185,19 @@ async def execution_events(
         raise _not_found("execution", execution_id)
     skip = int(last_event_id) + 1 if last_event_id and last_event_id.isdigit() else 0
 
-    async def stream() -> AsyncIterator[ServerSentEvent]:
+    async def stream() -> AsyncIterator[bytes]:
+        # a burst of events (a streamed reply's deltas, a step and its status) is encoded into
+        # one chunk: one write to the socket instead of one per event
         number = 0
-        async for event in service.events(execution_id, owner=who.owner):
-            if number >= skip:
-                data = json.dumps(event.model_dump(mode="json", by_alias=True))
-                yield ServerSentEvent(data=data, event=event.type, id=str(number))
-            number += 1
+        async for batch in service.event_batches(execution_id, owner=who.owner):
+            chunk = bytearray()
+            for event in batch:
+                if number >= skip:
+                    data = event.model_dump_json(by_alias=True)
+                    chunk += ServerSentEvent(data=data, event=event.type, id=str(number)).encode()
+                number += 1
+            if chunk:
+                yield bytes(chunk)
 
     return EventSourceResponse(stream(), ping=SSE_PING_S, headers={"Cache-Control": "no-store"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -130,3 +131,28 @@ def test_ops_routes(api: httpx.Client) -> None:
     assert search["signature"].startswith("(query: str, max_results: int = 5)")
     assert search["json_schema"]["properties"]["query"]["type"] == "string"
     assert search["json_schema"]["required"] == ["query"]
+
+
+def test_json_log_lines_carry_the_execution_id(
+    api: httpx.Client, rest_server: Server, fake_llm: FakeLLM
+) -> None:
+    # a failing skill call logs from inside the task (the id comes from its context), the end
+    # of the execution and the requests about it log with the id too
+    fake_llm.queue(
+        fence("try:\n    read_file('missing.txt')\nexcept Exception:\n    pass\nfinal_answer(1)")
+    )
+    eid = api.post("/agent/execute", json={"task": "log it"}).json()["executionId"]
+    assert wait_done(api, eid)["record"]["status"] == "completed"
+    lines: list[dict] = []
+    deadline = time.monotonic() + 10  # the listener thread writes shortly after
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in rest_server.log.read_text().splitlines() if line]
+        mine = [line for line in lines if line.get("executionId") == eid]
+        if {"skills.registry", "agent.service", "agent.http.access"} <= {m["logger"] for m in mine}:
+            break
+        time.sleep(0.1)
+    mine = [line for line in lines if line.get("executionId") == eid]
+    by_logger = {m["logger"]: m for m in mine}
+    assert "read_file failed" in by_logger["skills.registry"]["msg"].replace("-", "_")
+    assert by_logger["agent.service"]["status"] == "completed" and by_logger["agent.service"]["ms"]
+    assert by_logger["agent.http.access"]["status"] == 200

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from agent.http.limits import RateGuard
 from agent.http.problems import Problem
 from agent.records import ExecutionRecord
-from agent.store import SqlRecordStore, executions
+from agent.store import SessionTaken, SqlRecordStore, executions
 
 
 @pytest.fixture
@@ -49,8 +49,17 @@ async def test_idempotency_key_returns_the_first(store: SqlRecordStore) -> None:
     first, created = await store.create(_record(), idempotency_key="same")
     again, created_again = await store.create(_record(), idempotency_key="same")
     assert created and not created_again and again.execution_id == first.execution_id
-    other, created_other = await store.create(_record(owner="k2"), idempotency_key="same")
+    other, created_other = await store.create(_record("ses_b", owner="k2"), idempotency_key="same")
     assert created_other and other.execution_id != first.execution_id
+
+
+async def test_a_session_is_claimed_by_its_first_owner(store: SqlRecordStore) -> None:
+    await store.create(_record())
+    with pytest.raises(SessionTaken):
+        await store.create(_record(owner="k2"))
+    assert [r.owner for r in await store.session_records("ses_a")] == ["k1"]  # nothing written
+    row = await store.session("ses_a")
+    assert row is not None and row.owner == "k1"
 
 
 async def test_history_pages_newest_first_per_owner(store: SqlRecordStore) -> None:
@@ -58,7 +67,7 @@ async def test_history_pages_newest_first_per_owner(store: SqlRecordStore) -> No
     for _ in range(5):
         record, _ = await store.create(_record())
         ids.append(record.execution_id)
-    await store.create(_record(owner="k2"))
+    await store.create(_record("ses_b", owner="k2"))
     page = await store.page(owner="k1", limit=2)
     assert [r.execution_id for r in page.records] == ids[::-1][:2]
     rest = await store.page(owner="k1", limit=10, cursor=page.next_cursor)
