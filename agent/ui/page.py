@@ -271,4 +271,20 @@ def build_ui(service: TaskService, runtime: AgentRuntime, keyring: KeyRing) -> g
         s.tab.select(page.on_skills, None, [s.catalog, s.errors], **private)
 
     ui.queue(max_size=settings.server.gradio_queue_size, default_concurrency_limit=limit)
+    _calm_queue(ui)
     return ui
+
+
+# Gradio's queue looks for new events every 1 ms and for progress every 10 ms, busy or not: ~9% of
+# a core in a server with nothing to do, and timer churn in the event loop that also serves REST
+# and runs the kernels' clients. 10 ms / 50 ms keep a chat turn's start well under a frame's
+# notice. (Gradio has no public setting for it; without these attributes nothing changes.)
+QUEUE_POLL_S = 0.01
+QUEUE_PROGRESS_POLL_S = 0.05
+
+
+def _calm_queue(ui: gr.Blocks) -> None:
+    queue = getattr(ui, "_queue", None)
+    if hasattr(queue, "sleep_when_free") and hasattr(queue, "progress_update_sleep_when_free"):
+        queue.sleep_when_free = QUEUE_POLL_S  # type: ignore[union-attr]
+        queue.progress_update_sleep_when_free = QUEUE_PROGRESS_POLL_S  # type: ignore[union-attr]

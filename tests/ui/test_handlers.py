@@ -343,3 +343,18 @@ async def test_tasks_of_different_tabs_stream_side_by_side(
     (app.runtime.kernels.workspace(slow_tab.session_id) / "go").write_text("")
     assert (await slow)[-1].messages[-1].content == "slow"
     assert quick_tab.session_id != slow_tab.session_id
+
+
+def test_gradio_queue_polls_calmly() -> None:
+    # Gradio's own 1 ms idle poll cost ~9% of a core in an idle server; if a Gradio upgrade
+    # renames the attributes, this fails rather than the setting silently doing nothing
+
+    from agent.ui.page import QUEUE_POLL_S, QUEUE_PROGRESS_POLL_S, _calm_queue
+
+    with gr.Blocks() as blocks:
+        gr.Markdown("x")
+    blocks.queue()
+    _calm_queue(blocks)
+    queue = blocks._queue
+    assert queue.sleep_when_free == QUEUE_POLL_S
+    assert queue.progress_update_sleep_when_free == QUEUE_PROGRESS_POLL_S
