@@ -17,7 +17,7 @@ import psutil
 from kernels.config import KernelConfig
 from kernels.launcher import KernelLauncher, LiveKernel
 from kernels.probe import probe_isolation
-from kernels.processes import UidPool
+from kernels.processes import UidPool, kill_orphans
 from kernels.results import BadSessionId, IsolationReport, KernelsBusy, SandboxUnavailable
 from kernels.sandbox import workspace_inside
 from kernels.session import SessionKernel
@@ -154,10 +154,16 @@ class SessionKernels:
         """Remove socket directories of servers that are gone, and their pooled workspaces."""
         root = self.config.runtime_dir
         root.mkdir(parents=True, exist_ok=True, mode=0o711)
+        stale = []
         for entry in root.iterdir():
             owner = entry.name.split("-")[0]
             if owner.isdigit() and not psutil.pid_exists(int(owner)):
-                shutil.rmtree(entry, ignore_errors=True)
+                stale.append(entry)
+        orphans = kill_orphans(f"{entry}/" for entry in stale)
+        if orphans:
+            log.warning("kernels: killed %d processes left by a server that is gone", len(orphans))
+        for entry in stale:
+            shutil.rmtree(entry, ignore_errors=True)
         if self._pool_dir.is_dir():
             for entry in self._pool_dir.iterdir():
                 owner = entry.name.split("-")[0]

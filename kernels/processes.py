@@ -10,7 +10,15 @@ from collections.abc import Iterable
 
 import psutil
 
-__all__ = ["UidPool", "kernel_pid", "kill_tree", "sweep_strays", "wait_gone", "zombie"]
+__all__ = [
+    "UidPool",
+    "kernel_pid",
+    "kill_orphans",
+    "kill_tree",
+    "sweep_strays",
+    "wait_gone",
+    "zombie",
+]
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -46,6 +54,24 @@ def kernel_pid(launcher_pid: int) -> int | None:
             if proc.name().startswith("python") and "ipykernel_launcher" in proc.cmdline():
                 return proc.pid
     return None
+
+
+def kill_orphans(kernel_dirs: Iterable[str]) -> list[int]:
+    """Kill what is left of kernels whose server is gone: the launchers (prlimit, bwrap) and
+    kernels whose command line names one of these per-server directories. bubblewrap's
+    --die-with-parent misses a server killed while it was starting a kernel (the signal is
+    armed only once bwrap runs); such a kernel would live on, reparented to init."""
+    marks = tuple(kernel_dirs)
+    found = []
+    if not marks:
+        return []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            argv = " ".join(proc.info["cmdline"] or [])
+            if "ipykernel_launcher" in argv and any(mark in argv for mark in marks):
+                found.append(proc)
+    _kill(found)
+    return [p.pid for p in found]
 
 
 def sweep_strays(launcher_pid: int, keep: set[int], uid: int | None) -> list[int]:
