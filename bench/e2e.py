@@ -1,8 +1,10 @@
 """End-to-end benchmark: REST submit → completed vs the library (run_task) called directly, and
 Gradio's `/run` through `gradio_client` vs a bare echo endpoint of the same Gradio app.
 
-The fake LLM answers at once with a one-line program; each client has its own session. Figures
-(p50 latency, tasks/s at 1, 8 and 32 clients; overhead = REST p50 - library p50) go to
+The fake LLM answers at once with a one-line program, from a process of its own (as a real LLM is
+never in-process: it would share the library's interpreter and the GIL); each client has its own
+session. Figures (p50 latency, tasks/s at 1, 8 and 32 clients; overhead = REST p50 - library p50;
+CPU ms per task of the app process, its kernels and the bench's own client) go to
 bench/results/e2e.json. Sections are functions in SECTIONS.
 Targets: ≤ 5 ms p50 overhead per task, ≥ 0.9× the library's throughput at 8 clients; Gradio's
 `/run` p50 ≤ 1.2 × (the echo's p50 + the library's p50): our adapter adds little to what Gradio
@@ -14,23 +16,28 @@ and the agent cost on their own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.app.conftest import server_env, start_server  # noqa: E402
-from tests.fake_llm import FakeLLM  # noqa: E402
+from tests.app.conftest import free_port, server_env, start_server  # noqa: E402
 
 CLIENTS = (1, 8, 32)
 GRADIO_CLIENTS = (1, 8)
@@ -45,7 +52,54 @@ RESULTS = REPO / "bench" / "results" / "e2e.json"
 BENCH_ENV = {"MAX_KERNELS": "40", "KERNEL_POOL_SIZE": "2", "AGENT_CONCURRENCY": "8"}
 
 
-async def _measure(clients: int, one: Callable[[int, int], Awaitable[None]]) -> dict[str, float]:
+@dataclass
+class FakeProcess:
+    """`python -m tests.fake_llm` in a process of its own; what server_env reads of a FakeLLM."""
+
+    process: subprocess.Popen[str]
+    openai_base_url: str
+
+
+@contextlib.contextmanager
+def fake_llm_process(base: Path) -> Iterator[FakeProcess]:
+    script = base / "replies.yaml"
+    script.write_text(yaml.safe_dump([{"reply": REPLY}]))
+    port = free_port()
+    argv = [sys.executable, "-m", "tests.fake_llm", "--port", str(port), "--script", str(script)]
+    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # "fake LLM listening on ..." once it listens
+        if "listening" not in line:
+            raise RuntimeError(f"the fake LLM did not start: {line!r}")
+        yield FakeProcess(process, f"http://127.0.0.1:{port}/v1")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _cpu_of(pid: int) -> tuple[float, float]:
+    """CPU seconds of a process and of its descendants (the session kernels)."""
+    own = psutil.Process(pid)
+    kids = 0.0
+    for child in own.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = child.cpu_times()
+            kids += times.user + times.system
+    times = own.cpu_times()
+    return times.user + times.system, kids
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _measure(
+    clients: int, one: Callable[[int, int], Awaitable[None]], app_pid: int | None = None
+) -> dict[str, float]:
+    """p50 and tasks/s; with `app_pid`, CPU ms per task of the app, its kernels and (when the
+    app is another process) this process, the client."""
     # one untimed task per client first: its session's kernel starts outside the figures
     await asyncio.gather(*(one(n, -1) for n in range(clients)))
     latencies: list[float] = []
@@ -56,17 +110,26 @@ async def _measure(clients: int, one: Callable[[int, int], Awaitable[None]]) -> 
             await one(n, k)
             latencies.append((time.perf_counter() - begin) * 1000)
 
+    app_before = _cpu_of(app_pid) if app_pid else (0.0, 0.0)
+    own_before = _own_cpu()
     begin = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
     wall = time.perf_counter() - begin
-    return {"p50_ms": statistics.median(latencies), "tasks_per_s": len(latencies) / wall}
+    out = {"p50_ms": statistics.median(latencies), "tasks_per_s": len(latencies) / wall}
+    if app_pid:
+        app_after, tasks = _cpu_of(app_pid), len(latencies)
+        out["app_cpu_ms"] = (app_after[0] - app_before[0]) * 1000 / tasks
+        out["kernels_cpu_ms"] = (app_after[1] - app_before[1]) * 1000 / tasks
+        if app_pid != os.getpid():
+            out["client_cpu_ms"] = (_own_cpu() - own_before) * 1000 / tasks
+    return out
 
 
 async def _sink(event: object) -> None:
     """The library baseline's event listener: takes the live events, as a UI would."""
 
 
-async def library(fake: FakeLLM, base: Path) -> dict[str, Any]:
+async def library(fake: FakeProcess, base: Path) -> dict[str, Any]:
     from agent.config import load_settings
     from agent.runtime import AgentRuntime
     from agent.tasks import run_task
@@ -81,11 +144,11 @@ async def library(fake: FakeLLM, base: Path) -> dict[str, Any]:
                 # with a listener, like every front end: the reply streams and events flow
                 await run_task("bench", session_id=f"lib-{c}-{n}", runtime=runtime, on_event=_sink)
 
-            out[str(clients)] = await _measure(clients, one)
+            out[str(clients)] = await _measure(clients, one, app_pid=os.getpid())
     return out
 
 
-async def rest(fake: FakeLLM, base: Path) -> dict[str, Any]:
+async def rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
     env = server_env(fake, base / "rest", RATE_LIMIT_IP_PER_MINUTE="0", **BENCH_ENV)
     (base / "rest").mkdir(parents=True, exist_ok=True)
     server = start_server(env, base / "rest", "bench")
@@ -102,7 +165,7 @@ async def rest(fake: FakeLLM, base: Path) -> dict[str, Any]:
                             if line.startswith("event: done"):
                                 break
 
-                out[str(clients)] = await _measure(clients, one)
+                out[str(clients)] = await _measure(clients, one, app_pid=server.process.pid)
     finally:
         server.stop()
     return out
@@ -143,7 +206,7 @@ def serve_gradio() -> None:
     )
 
 
-async def gradio(fake: FakeLLM, base: Path) -> dict[str, Any]:
+async def gradio(fake: FakeProcess, base: Path) -> dict[str, Any]:
     from gradio_client import Client
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # Client() would otherwise ask the hub first
@@ -184,7 +247,7 @@ async def gradio(fake: FakeLLM, base: Path) -> dict[str, Any]:
     return out
 
 
-SECTIONS: dict[str, Callable[[FakeLLM, Path], Awaitable[dict[str, Any]]]] = {
+SECTIONS: dict[str, Callable[[FakeProcess, Path], Awaitable[dict[str, Any]]]] = {
     "library": library,
     "rest": rest,
     "gradio": gradio,
@@ -219,16 +282,26 @@ def summarize(figures: dict[str, Any]) -> dict[str, Any]:
         str(c): {
             "overhead_p50_ms": api[str(c)]["p50_ms"] - lib[str(c)]["p50_ms"],
             "throughput_ratio": api[str(c)]["tasks_per_s"] / lib[str(c)]["tasks_per_s"],
+            # what the server process spends per task beyond what the library's process does
+            # (both without the LLM, which runs apart), and what the bench's HTTP client adds
+            # on the same two cores
+            "app_cpu_overhead_ms": api[str(c)]["app_cpu_ms"] - lib[str(c)]["app_cpu_ms"],
+            "client_cpu_ms": api[str(c)]["client_cpu_ms"],
         }
         for c in CLIENTS
     }
 
 
-async def main() -> int:
-    with FakeLLM() as fake, tempfile.TemporaryDirectory() as tmp:
-        fake.responder = lambda request: REPLY  # type: ignore[assignment,return-value]
+async def main(names: list[str]) -> int:
+    """All sections (written to RESULTS), or the named ones (printed only)."""
+    chosen = {n: SECTIONS[n] for n in names} if names else SECTIONS
+    with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o711)  # sandboxed kernels run as per-session uids and must reach it
-        figures = {name: await section(fake, Path(tmp)) for name, section in SECTIONS.items()}
+        with fake_llm_process(Path(tmp)) as fake:
+            figures = {name: await section(fake, Path(tmp)) for name, section in chosen.items()}
+    if names:
+        print(json.dumps(figures, indent=2))
+        return 0
     figures["rest_vs_library"] = summarize(figures)
     figures["gradio_run_vs_echo"] = summarize_gradio(figures)
     figures["targets"] = {
@@ -246,4 +319,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["serve-gradio"]:
         serve_gradio()
         sys.exit(0)
-    sys.exit(asyncio.run(main()))
+    unknown = [name for name in sys.argv[1:] if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"usage: bench/e2e.py [serve-gradio | {' '.join(SECTIONS)}]; unknown: {unknown}")
+    sys.exit(asyncio.run(main(sys.argv[1:])))
