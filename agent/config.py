@@ -48,6 +48,7 @@ class ServerSettings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     api_keys: list[str] = Field(default_factory=list, repr=False)
     api_keys_file: Path | None = None
+    session_secret: str | None = Field(None, repr=False, exclude=True)  # signs sign-in cookies
     concurrency: int = Field(4, ge=1)
     database_url: str = "sqlite:///data/agent.db"
     notebooks_dir: Path = Path("notebooks/runs")
@@ -144,6 +145,7 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "LOG_LEVEL": ("server.log_level", str.lower),
     "AGENT_API_KEYS": ("server.api_keys", _csv),
     "AGENT_API_KEYS_FILE": ("server.api_keys_file", Path),
+    "AGENT_SESSION_SECRET": ("server.session_secret", str),
     "AGENT_CONCURRENCY": ("server.concurrency", int),
     "DATABASE_URL": ("server.database_url", str),
     "NOTEBOOKS_DIR": ("server.notebooks_dir", Path),

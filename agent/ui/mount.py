@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from agent.http.auth import KeyRing
 from agent.service import TaskService
-from agent.ui.access import LoginRedirect, add_login, caller
+from agent.ui.access import LoginRedirect, SignIn, add_login, caller
 from agent.ui.page import CSS, THEME, build_ui
 
 if TYPE_CHECKING:
@@ -29,14 +29,15 @@ def mount_ui(
 ) -> FastAPI:
     """Mount `ui` (built here when None: the benchmark adds an endpoint to one it built)."""
     ui = ui if ui is not None else build_ui(service, runtime, keyring)
+    sign_in = SignIn(keyring, runtime.settings.server.session_secret)
     if keyring.enabled:
-        add_login(app, keyring)  # before the mount: the parent's routes are matched first
-        app.add_middleware(LoginRedirect, keyring=keyring)
+        add_login(app, sign_in)  # before the mount: the parent's routes are matched first
+        app.add_middleware(LoginRedirect, sign_in=sign_in)
     mounted: FastAPI = gr.mount_gradio_app(
         app,
         ui,
         path="/",
-        auth_dependency=caller(keyring) if keyring.enabled else None,
+        auth_dependency=caller(sign_in) if keyring.enabled else None,
         mcp_server=True,
         theme=THEME,
         css=CSS,

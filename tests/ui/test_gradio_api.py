@@ -11,6 +11,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
+from agent.ui.access import COOKIE
 from tests.fake_llm import FakeLLM
 from tests.ui.conftest import KEY, UIServer, fence
 
@@ -92,8 +93,12 @@ def test_the_api_needs_a_key(ui_server: UIServer) -> None:
     assert wrong.status_code == 401
     right = httpx.post(f"{ui_server.url}/login", data={"key": KEY}, follow_redirects=False)
     assert right.status_code == 303 and "httponly" in right.headers["set-cookie"].lower()
-    cookies = {"agent_key": KEY}
-    assert httpx.get(f"{ui_server.url}/", cookies=cookies).status_code == 200
+    signed = right.cookies[COOKIE]
+    assert KEY not in signed  # the cookie is a signed token, not the key
+    assert httpx.get(f"{ui_server.url}/", cookies={COOKIE: signed}).status_code == 200
+    for bad in (KEY, signed[:-1] + ("0" if signed[-1] != "0" else "1")):
+        page = httpx.get(f"{ui_server.url}/", cookies={COOKIE: bad}, follow_redirects=False)
+        assert page.status_code == 303
 
 
 async def test_run_is_an_mcp_tool(ui_server: UIServer, fake_llm: FakeLLM) -> None:
