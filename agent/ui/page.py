@@ -6,6 +6,8 @@ kept in the browser, `share` never used. The queue is sized from the settings.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -221,9 +223,16 @@ class Page:
         return rows, "\n".join(errors)
 
 
+def media_dir() -> Path:
+    """Where the chat keeps the images programs displayed: removed when the process ends."""
+    media = Path(tempfile.mkdtemp(prefix="agent-ui-"))
+    atexit.register(shutil.rmtree, media, True)
+    return media
+
+
 def build_ui(service: TaskService, runtime: AgentRuntime, keyring: KeyRing) -> gr.Blocks:
     settings = runtime.settings
-    chat = ChatUI(service, runtime, keyring, media_root=Path(tempfile.mkdtemp(prefix="agent-ui-")))
+    chat = ChatUI(service, runtime, keyring, media_root=media_dir())
     page = Page(chat)
     limit = settings.server.gradio_concurrency
     private: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": limit}
