@@ -8,6 +8,7 @@ receives the typed `Settings` (or the section it needs). A bad value stops start
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -319,6 +320,28 @@ def _llm_section(env: Mapping[str, str], data: dict[str, Any], config_dir: Path)
     return {"default": default_name, "providers": providers}
 
 
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_vars(value: Any, env: Mapping[str, str], where: str) -> Any:
+    """`${NAME}` in the strings of a config tree, from the environment (secrets such as an MCP
+    server's token stay out of the file); an unset or empty variable is a ConfigError."""
+    if isinstance(value, str):
+
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if not env.get(name):
+                raise ConfigError(f"{where}: ${{{name}}} is used but {name} is not set")
+            return env[name]
+
+        return _VAR.sub(one, value)
+    if isinstance(value, dict):
+        return {key: _expand_vars(item, env, where) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_vars(item, env, where) for item in value]
+    return value
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, root: Path | None = None, *, read_dotenv: bool = True
 ) -> Settings:
@@ -345,7 +368,7 @@ def load_settings(
             tree[section] = data
     mcp = _yaml_mapping(config_dir / "mcp.yaml").get("servers") or {}
     if mcp:
-        tree.setdefault("skills", {})["mcp_servers"] = mcp
+        tree.setdefault("skills", {})["mcp_servers"] = _expand_vars(mcp, merged, "mcp.yaml")
     tree["llm"] = _llm_section(merged, _yaml_mapping(config_dir / "llm.yaml"), config_dir)
 
     for name, (dotted, parse) in ENV_VARS.items():

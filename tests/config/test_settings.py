@@ -96,6 +96,21 @@ def test_an_unknown_yaml_key_is_refused(project: Path) -> None:
         load(project)
 
 
+def test_mcp_yaml_takes_secrets_from_the_environment(project: Path) -> None:
+    (project / "config/mcp.yaml").write_text(
+        "servers:\n"
+        "  internal:\n"
+        "    transport: http\n"
+        "    url: http://${MCP_HOST}:9000/mcp\n"
+        "    headers: {Authorization: 'Bearer ${MCP_TOKEN}'}\n"
+    )
+    server = load(project, MCP_HOST="10.0.0.5", MCP_TOKEN="t0k").skills.mcp_servers["internal"]
+    assert server.url == "http://10.0.0.5:9000/mcp"
+    assert server.headers == {"Authorization": "Bearer t0k"}
+    with pytest.raises(ConfigError, match=r"mcp\.yaml: \$\{MCP_TOKEN\} is used but MCP_TOKEN"):
+        load(project, MCP_HOST="10.0.0.5")
+
+
 def test_a_yaml_file_that_is_not_a_mapping_is_refused(project: Path) -> None:
     (project / "config/skills.yaml").write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="expected a mapping at the top level"):
