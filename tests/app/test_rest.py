@@ -96,6 +96,8 @@ def test_idempotency_key_returns_the_first(api: httpx.Client, fake_llm: FakeLLM)
     first = api.post("/agent/execute", json=body)
     again = api.post("/agent/execute", json=body)
     assert again.status_code == 200 and again.json()["executionId"] == first.json()["executionId"]
+    # finished here: a task still asking the fake LLM later would take the next test's reply
+    assert wait_done(api, first.json()["executionId"])["record"]["result"] == "once"
 
 
 def test_files_round_trip_and_no_escape(api: httpx.Client) -> None:
