@@ -380,6 +380,11 @@ class SessionKernels:
         else:
             self._pool.append(entry)
 
+    def track(self, task: asyncio.Task[None] | asyncio.Future[None]) -> None:
+        """Keep a session's background work (a cancelled run stopping) until it ends; shutdown
+        cancels what is left."""
+        self._track(task)
+
     def _track(self, task: asyncio.Task[None] | asyncio.Future[None]) -> None:
         self._tasks.add(task)  # type: ignore[arg-type]
         task.add_done_callback(self._tasks.discard)

@@ -50,6 +50,7 @@ class SessionKernel:
         self._lock = asyncio.Lock()
         self._interrupt_requested = False
         self._state_lost = False  # an earlier kernel of this session had state that is now gone
+        self._settling: asyncio.Task[None] | None = None  # a cancelled run, still stopping
 
     # --- the contract's attributes ------------------------------------------------------------
 
@@ -94,6 +95,10 @@ class SessionKernel:
         async with self._lock:
             self.busy = True
             try:
+                if self._settling is not None:  # the last run was cancelled: let it stop first
+                    settling, self._settling = self._settling, None
+                    with contextlib.suppress(Exception):
+                        await settling
                 if start and (self.live is None or not await self.live.alive()):
                     await self._fresh_kernel()
                 yield self.live
@@ -162,6 +167,7 @@ class SessionKernel:
         started = time.perf_counter()
         cell.start()
         restart_error: KernelError | None = None
+        settle = False
         try:
             ending = await cell.wait(limit, live.alive)
             if ending == "timeout":
@@ -183,12 +189,18 @@ class SessionKernel:
                     [],
                 )
         except asyncio.CancelledError:
-            # the caller gave up (task cancelled): stop the program, keep the kernel
+            # the caller gave up (task cancelled): stop the program, keep the kernel. The next
+            # use of the session first waits until the program has stopped (an interrupt that
+            # arrives before the cell starts is lost, and the cell would run on)
             with contextlib.suppress(Exception):
                 await asyncio.shield(live.manager.interrupt_kernel())
+            settle = True
+            self._settling = asyncio.ensure_future(self._settle(live, cell))
+            self._owner.track(self._settling)
             raise
         finally:
-            await cell.close()
+            if not settle:
+                await cell.close()
         collector.finish()
         reply = cell.reply or {}
         if restart_error is not None:
@@ -246,6 +258,23 @@ class SessionKernel:
             truncated_bytes=collector.truncated,
             isolation=self._owner.isolation.mode,
         )
+
+    async def _settle(self, live: LiveKernel, cell: CellRun) -> None:
+        """After a cancelled run: wait for the cell to end, interrupting once more; a kernel
+        still busy after that is replaced (the next run is told its variables are gone)."""
+        grace = self._owner.config.interrupt_grace_s
+        try:
+            for attempt in range(2):
+                if await cell.wait(grace, live.alive) == "done":
+                    return
+                if attempt == 0:
+                    with contextlib.suppress(Exception):
+                        await live.manager.interrupt_kernel()
+            if self.live is live:  # not evicted, culled or closed meanwhile
+                await self._restart_now()
+                self._state_lost = True
+        finally:
+            await cell.close()
 
     async def _restart_now(self) -> None:
         """A fresh kernel for this session at once, so the next run does not pay for it."""

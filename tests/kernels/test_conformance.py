@@ -240,6 +240,39 @@ async def test_timeout_interrupts_and_keeps_the_session(kernel: SessionKernel) -
     assert (await kernel.run("print(before_timeout)")).stdout == "7\n"
 
 
+async def _cancel_once_printing(session: SessionKernel, program: str) -> None:
+    started = asyncio.Event()
+    task = asyncio.create_task(session.run(program, on_output=lambda _: started.set()))
+    await asyncio.wait_for(started.wait(), 20)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_cancelled_run_is_stopped_before_the_next(kernels: SessionKernels) -> None:
+    # the program swallows the first interrupt (as one that lands before the cell starts is
+    # lost): the next run must not queue behind it, the second interrupt stops it
+    session = await kernels.open("cancel-" + uuid.uuid4().hex[:6])
+    await session.install_stubs(STUBS)
+    await session.run("kept = 5")
+    program = (
+        "import time\nprint('go', flush=True)\nseen = 0\nwhile seen < 2:\n"
+        "    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        seen += 1\n"
+    )
+    await _cancel_once_printing(session, program)
+    after = await session.run("print(kept, seen)", timeout=20)
+    assert after.ok and after.stdout == "5 2\n" and not after.state_lost
+    # one that ignores every interrupt: the kernel is replaced and the next run says so
+    await _cancel_once_printing(
+        session,
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "print('go', flush=True)\nwhile True: time.sleep(0.05)",
+    )
+    fresh = await session.run("print('kept' in dir())", timeout=20)
+    assert fresh.ok and fresh.stdout == "False\n" and fresh.state_lost
+    await kernels.close(session.session_id)
+
+
 async def test_kernel_death_restarts_with_state_lost(kernels: SessionKernels) -> None:
     session = await kernels.open("dies-" + uuid.uuid4().hex[:6])
     await session.install_stubs(STUBS)
