@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PROJECT_DIR", "KernelConfig", "SandboxLimits", "SshHosts"]
+__all__ = ["PROJECT_DIR", "KernelConfig", "KubernetesPods", "SandboxLimits", "SshHosts"]
 
 # the checkout this package runs from: masked inside the sandbox (it holds .env and the code)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +58,25 @@ class SshHosts(BaseModel):
         0.5, gt=0, le=5, description="a liveness poll of a launcher's comm port; no answer: gone"
     )
     log_dir: Path = Field(Path("/tmp"), description="on each host: the launchers' logs")
+
+
+class KubernetesPods(BaseModel):
+    """Kernel pods of gateway_provisioners' kubernetes-provisioner (the `agent-kubernetes`
+    kernelspec; deploy/kubernetes/ has the image and the cluster objects)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = Field(description="the kernel image (deploy/kubernetes/Dockerfile), pushed")
+    namespace: str = Field("agent-kernels", description="where kernel pods are created")
+    service_account: str = Field("agent-kernel", description="the kernel pods' (no rights)")
+    uid: int = Field(1000, ge=1, description="the image's non-root user")
+    cpu: str = Field("250m", description="request")
+    cpu_limit: str = Field("1")
+    memory: str = Field("256Mi", description="request")
+    memory_limit: str = Field("1Gi")
+    storage_limit: str = Field("1Gi", description="the workspace and the container's writes")
+    tmp_limit: str = Field("256Mi", description="/tmp, in memory")
+    port_range: str = Field("0..0", pattern=r"^\d+\.\.\d+$")
 
 
 class KernelConfig(BaseModel):

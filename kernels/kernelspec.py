@@ -1,5 +1,6 @@
 """The kernelspecs: `python3` (plain ipykernel), `agent-sandbox` (our provisioner) and
-`agent-remote` (gateway_provisioners' distributed provisioner, kernels on SSH hosts).
+`agent-remote` (gateway_provisioners' distributed provisioner, kernels on SSH hosts); with
+`--kubernetes IMAGE` also `agent-kubernetes` (its kubernetes provisioner, kernels as pods).
 
 `python -m kernels.kernelspec install --prefix PREFIX` writes them into
 PREFIX/share/jupyter/kernels (idempotent), with the remote launcher's scripts beside
@@ -17,7 +18,8 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-from kernels.config import KernelConfig
+from kernels.config import KernelConfig, KubernetesPods
+from kernels.kubernetes import KUBERNETES_KERNEL, install_kubernetes_launcher, kubernetes_spec
 from kernels.remote import REMOTE_KERNEL, install_launcher, remote_spec
 from kernels.sandbox import prlimit_argv
 
@@ -71,19 +73,28 @@ class SandboxSpecManager(KernelSpecManager):
         return super().get_kernel_spec(kernel_name)
 
 
-def install(prefix: Path, config: KernelConfig | None = None) -> list[Path]:
+def install(
+    prefix: Path, config: KernelConfig | None = None, pods: KubernetesPods | None = None
+) -> list[Path]:
     """Write (or rewrite) the kernelspecs under PREFIX/share/jupyter/kernels, and the remote
-    launcher's scripts beside `agent-remote`."""
+    launcher's scripts beside `agent-remote` (and with `pods`, `agent-kubernetes`'s)."""
     config = config or KernelConfig(python=str(Path(prefix) / "bin" / "python"))
+    root = Path(prefix) / "share" / "jupyter" / "kernels"
+    specs = kernel_specs(config)
+    if pods is not None:
+        scripts = root / KUBERNETES_KERNEL / "scripts"
+        specs[KUBERNETES_KERNEL] = kubernetes_spec(config.python, scripts, pods)
     written = []
-    for name, spec in kernel_specs(config).items():
-        target = Path(prefix) / "share" / "jupyter" / "kernels" / name
+    for name, spec in specs.items():
+        target = root / name
         target.mkdir(parents=True, exist_ok=True)
         path = target / "kernel.json"
         path.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
         written.append(path)
         if name == REMOTE_KERNEL:
             written.append(install_launcher(target))
+        if name == KUBERNETES_KERNEL:
+            written.append(install_kubernetes_launcher(target))
     return written
 
 
@@ -95,12 +106,21 @@ def main(argv: list[str] | None = None) -> int:
     inst.add_argument(
         "--ssh-host", action="append", default=[], help="a kernel host for agent-remote"
     )
+    inst.add_argument(
+        "--kubernetes",
+        metavar="IMAGE",
+        help="also agent-kubernetes, kernels as pods of this image (deploy/kubernetes/)",
+    )
+    inst.add_argument("--k8s-namespace", default="agent-kernels", help="the kernel pods' namespace")
     args = parser.parse_args(argv)
     prefix = args.prefix.resolve()
     python = prefix / "bin" / "python"
     config = KernelConfig(python=str(python if python.exists() else sys.executable))
     config.ssh.hosts = list(args.ssh_host)
-    for path in install(prefix, config):
+    pods = None
+    if args.kubernetes:
+        pods = KubernetesPods(image=args.kubernetes, namespace=args.k8s_namespace)
+    for path in install(prefix, config, pods):
         print(f"kernelspec: {path}")
     return 0
 
