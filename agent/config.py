@@ -50,6 +50,8 @@ class ServerSettings(BaseModel):
     api_keys: list[str] = Field(default_factory=list, repr=False)
     api_keys_file: Path | None = None
     session_secret: str | None = Field(None, repr=False, exclude=True)  # signs sign-in cookies
+    # a Fernet key: encrypts remote kernels' connection info in the database (unset: no attach)
+    kernel_state_key: str | None = Field(None, repr=False, exclude=True)
     concurrency: int = Field(4, ge=1)
     database_url: str = "sqlite:///data/agent.db"
     notebooks_dir: Path = Path("notebooks/runs")
@@ -166,6 +168,7 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "GRADIO_CONCURRENCY": ("server.gradio_concurrency", int),
     "TASK_QUEUE": ("server.task_queue", str.lower),
     "QUEUE_STALLED_MS": ("server.queue_stalled_s", _ms),
+    "KERNEL_STATE_KEY": ("server.kernel_state_key", str),
     "KERNEL_ISOLATION": ("kernels.isolation", str),
     "KERNEL_POOL_SIZE": ("kernels.pool_size", int),
     "MAX_KERNELS": ("kernels.max_kernels", int),

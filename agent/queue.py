@@ -21,9 +21,10 @@ import procrastinate
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from agent.kernel_state import KernelStateBox, KernelStateUnreadable
 from agent.records import ErrorInfo, ExecutionRecord, now
 from agent.service import Finished, TaskService, _Task
-from agent.store import SqlRecordStore, StoreError
+from agent.store import KernelRow, SqlRecordStore, StoreError
 
 if TYPE_CHECKING:
     from agent.runtime import AgentRuntime
@@ -37,6 +38,7 @@ TASK_NAME = "agent.run_execution"
 SCHEMA_LOCK = 71_170_001  # pg advisory lock ids: schema creation, the stalled-job sweep
 SWEEP_LOCK = 71_170_002
 CANCEL_WAIT_S = 30.0
+ATTACH_LIMIT_S = 5.0  # a stored kernel that does not answer within this is taken as gone
 
 
 def libpq_conninfo(url: str) -> str:
@@ -83,6 +85,12 @@ class QueuedTaskService(TaskService):
         self._queue_worker: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
+        # remote kernels, with a key: any instance attaches to a session's running kernel
+        key = runtime.settings.server.kernel_state_key
+        remote = runtime.settings.kernels.placement == "ssh"
+        self.box: KernelStateBox | None = KernelStateBox(key) if key and remote else None
+        if self.box is not None:
+            runtime.kernels.still_ours = self._drives
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -136,6 +144,9 @@ class QueuedTaskService(TaskService):
         for task in list(self._live.values()):
             if not task.record.done:
                 await self._interrupt(task)
+        if self.box is not None:  # the runtime shuts this instance's kernels down next
+            with contextlib.suppress(StoreError):
+                await self.sql.clear_kernel()
         with contextlib.suppress(Exception):
             await self.app.close_async()
 
@@ -167,16 +178,91 @@ class QueuedTaskService(TaskService):
         if record.status != "queued":
             log.warning("execution %s: running it again, its instance is gone", execution_id)
             record = _fresh(record)
-        await self._forget_if_stale(record)
+        await self._take_over(record)
         task = _Task(record=record, options=options)
         self._live[execution_id] = task
         try:
             await self._run(task)
+            await self._remember_kernel(record.session_id)
         except asyncio.CancelledError:
             if self._stopping and not record.done:
                 record.status = "running"  # cut by the shutdown, not by a user: say so
                 await self._interrupt(task)
             raise
+
+    async def _take_over(self, record: ExecutionRecord) -> None:
+        """Before a turn: when another instance drives the session's (remote) kernel, attach to
+        it; failing that, or with no stored kernel, drop what is stale here (the run then
+        rebuilds the state from the notebooks)."""
+        if self.box is not None:
+            try:
+                row = await self.sql.kernel(record.session_id)
+            except StoreError as exc:
+                log.warning("session %s: kernel row unreadable: %s", record.session_id, exc)
+                row = None
+            if row is not None and row.instance != self.sql.instance_id:
+                await self._adopt(record.session_id, row)
+                return
+        await self._forget_if_stale(record)
+
+    async def _adopt(self, session_id: str, row: KernelRow) -> None:
+        assert self.box is not None
+        runtime = self.runtime
+        mine = await runtime.kernels.export(session_id)
+        if mine is not None and mine.kernel_id == row.kernel_id:
+            await runtime.kernels.release(session_id)  # the other one drives it now: no kill
+        else:
+            await runtime.kernels.close(session_id)  # an older kernel here is no one's
+        runtime.sessions.drop(session_id)  # the history is reloaded from the database
+        try:
+            state = self.box.open(row.state)
+        except KernelStateUnreadable as exc:
+            log.warning("session %s: %s; rehydrating instead", session_id, exc)
+            return
+        started = asyncio.get_running_loop().time()
+        kernel = await runtime.kernels.adopt(session_id, state, limit_s=ATTACH_LIMIT_S)
+        if kernel is None:
+            log.info("session %s: its kernel on %s is gone; rehydrating", session_id, row.host)
+            return
+        log.info(
+            "session %s: attached to its kernel on %s (driven by %s) in %.0f ms",
+            session_id,
+            row.host,
+            row.instance,
+            (asyncio.get_running_loop().time() - started) * 1000,
+        )
+        await self._remember_kernel(session_id)
+
+    async def _drives(self, session_id: str) -> bool:
+        """Whether this instance still drives the session's kernel (no other one took it)."""
+        row = await self.sql.kernel(session_id)
+        return row is None or row.instance == self.sql.instance_id
+
+    async def _remember_kernel(self, session_id: str) -> None:
+        """Store (sealed) which kernel the session has and that this instance drives it."""
+        if self.box is None:
+            return
+        try:
+            state = await self.runtime.kernels.export(session_id)
+            if state is None:
+                await self.sql.clear_kernel(session_id)
+                return
+            await self.sql.save_kernel(
+                session_id, kernel_id=state.kernel_id, host=state.host, state=self.box.seal(state)
+            )
+        except Exception as exc:  # the turn's answer stands; the next one may replay instead
+            log.warning("session %s: kernel state not stored: %s", session_id, exc)
+
+    async def delete_session(self, session_id: str) -> int:
+        """As TaskService's; a kernel another instance drives is attached to, then ended."""
+        if self.box is not None and not self.runtime.kernels.has_kernel(session_id):
+            row = await self.sql.kernel(session_id)
+            if row is not None and row.instance != self.sql.instance_id:
+                with contextlib.suppress(Exception):
+                    await self.runtime.kernels.adopt(
+                        session_id, self.box.open(row.state), limit_s=ATTACH_LIMIT_S
+                    )
+        return await super().delete_session(session_id)
 
     async def _forget_if_stale(self, record: ExecutionRecord) -> None:
         """Another instance took turns of this session since this one last did: its kernel and

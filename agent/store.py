@@ -48,6 +48,7 @@ from agent.records import ErrorInfo, ExecutionRecord, new_id, now
 
 __all__ = [
     "ACTIVE",
+    "KernelRow",
     "Page",
     "SessionRow",
     "SessionTaken",
@@ -95,6 +96,19 @@ sessions = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# a session's running remote kernel: `state` (connection and provisioner info) is a Fernet
+# token under KERNEL_STATE_KEY, since it holds the kernel's HMAC and curve secret keys
+session_kernels = Table(
+    "session_kernels",
+    metadata,
+    Column("session_id", String(128), primary_key=True),
+    Column("instance", String(64), nullable=False),  # the one driving it
+    Column("kernel_id", String(64), nullable=False),
+    Column("host", String(256), nullable=True),
+    Column("state", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
 instances = Table(
     "instances",
     metadata,
@@ -121,6 +135,16 @@ class SessionRow:
     session_id: str
     owner: str | None
     created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class KernelRow:
+    session_id: str
+    instance: str
+    kernel_id: str
+    host: str | None
+    state: str  # encrypted
     updated_at: float
 
 
@@ -542,6 +566,7 @@ class SqlRecordStore:
             ]
             conn.execute(delete(executions).where(executions.c.session_id == session_id))
             conn.execute(delete(sessions).where(sessions.c.session_id == session_id))
+            conn.execute(delete(session_kernels).where(session_kernels.c.session_id == session_id))
         return notebooks
 
     async def delete_session(self, session_id: str) -> int:
@@ -549,6 +574,52 @@ class SqlRecordStore:
         notebooks = await self._run(self._delete_session, session_id)
         await asyncio.to_thread(self._remove_notebooks, notebooks)
         return len(notebooks)
+
+    # --- session kernels (remote, attachable from any instance) ------------------------------
+
+    def _save_kernel(self, session_id: str, kernel_id: str, host: str | None, state: str) -> None:
+        values = {
+            "instance": self.instance_id,
+            "kernel_id": kernel_id,
+            "host": host,
+            "state": state,
+            "updated_at": time.time(),
+        }
+        statement = self._insert(session_kernels).values(session_id=session_id, **values)
+        statement = statement.on_conflict_do_update(index_elements=["session_id"], set_=values)
+        with self.engine.begin() as conn:
+            conn.execute(statement)
+
+    async def save_kernel(
+        self, session_id: str, *, kernel_id: str, host: str | None, state: str
+    ) -> None:
+        """Record that this instance drives the session's kernel (`state` already encrypted)."""
+        await self._run(self._save_kernel, session_id, kernel_id, host, state)
+
+    def _kernel(self, session_id: str) -> KernelRow | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(session_kernels).where(session_kernels.c.session_id == session_id)
+            ).first()
+        if row is None:
+            return None
+        return KernelRow(
+            row.session_id, row.instance, row.kernel_id, row.host, row.state, row.updated_at
+        )
+
+    async def kernel(self, session_id: str) -> KernelRow | None:
+        return await self._run(self._kernel, session_id)
+
+    def _clear_kernel(self, session_id: str | None) -> None:
+        mine = session_kernels.c.instance == self.instance_id
+        where = mine if session_id is None else mine & (session_kernels.c.session_id == session_id)
+        with self.engine.begin() as conn:
+            conn.execute(delete(session_kernels).where(where))
+
+    async def clear_kernel(self, session_id: str | None = None) -> None:
+        """Forget the session's kernel (all of this instance's with None), if this instance
+        is still the one driving it."""
+        await self._run(self._clear_kernel, session_id)
 
     # --- retention ---------------------------------------------------------------------------
 

@@ -8,10 +8,12 @@ import logging
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psutil
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
 from kernels.cell import quiet_execute
 from kernels.config import KernelConfig
@@ -20,7 +22,7 @@ from kernels.processes import kernel_pid, kill_tree, sweep_strays, wait_gone, zo
 from kernels.remote import KERNEL_USERNAME, REMOTE_KERNEL, LaunchSpecs, remote_spec
 from kernels.sandbox import SandboxLaunch, bwrap_argv, prlimit_argv, workspace_inside
 
-__all__ = ["KernelLauncher", "LiveKernel"]
+__all__ = ["KernelLauncher", "KernelState", "LiveKernel"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,53 @@ def _chain(launcher_pid: int, pid: int | None) -> set[int]:
     return {launcher_pid, *between} | ({pid} if pid is not None else set())
 
 
+def _plain(value: Any) -> Any:
+    """JSON-able: the session key arrives as bytes."""
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class KernelState:
+    """What another process needs to drive a running remote kernel: its connection info (ports,
+    HMAC key, curve keys: secrets) and the provisioner's (host, pid, comm port)."""
+
+    kernel_id: str
+    connection: dict[str, Any]
+    provisioner: dict[str, Any]
+    host: str | None
+    uid: int | None = None  # the session's uid on the host (its sandbox runs as it)
+    run_count: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return _plain(
+            {
+                "kernel_id": self.kernel_id,
+                "connection": self.connection,
+                "provisioner": self.provisioner,
+                "host": self.host,
+                "uid": self.uid,
+                "run_count": self.run_count,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KernelState:
+        return cls(
+            kernel_id=str(data["kernel_id"]),
+            connection=dict(data["connection"]),
+            provisioner=dict(data["provisioner"]),
+            host=data.get("host"),
+            uid=None if data.get("uid") is None else int(data["uid"]),
+            run_count=int(data.get("run_count", 0)),
+        )
+
+
 @dataclass
 class LiveKernel:
     """One running kernel process and what we know of its processes.
@@ -72,6 +121,29 @@ class LiveKernel:
         if not self.launch.remote:
             return None
         return str(getattr(self.manager.provisioner, "assigned_host", "") or "") or None
+
+    async def export_state(self) -> KernelState | None:
+        """The remote kernel's state for another process to attach with; None for a local one
+        (its process dies with this one)."""
+        if not self.launch.remote or self.manager.provisioner is None:
+            return None
+        return KernelState(
+            kernel_id=str(self.manager.kernel_id),
+            connection=_plain(self.manager.get_connection_info()),
+            provisioner=_plain(await self.manager.provisioner.get_provisioner_info()),
+            host=self.host,
+            uid=self.launch.uid,
+        )
+
+    async def detach(self) -> None:
+        """Let go of a remote kernel without ending it: another process drives it now."""
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+        with contextlib.suppress(Exception):
+            self.manager._close_control_socket()
+        if getattr(self.manager, "_created_context", False):  # its own, as shutdown would
+            with contextlib.suppress(Exception):
+                self.manager.context.destroy(linger=0)
 
     async def alive(self) -> bool:
         if self.launch.remote:  # a host that is gone does not refuse: it never answers
@@ -207,6 +279,48 @@ class KernelLauncher:
             )
         pid = kernel_pid(launcher_pid)
         return LiveKernel(manager, client, launch, launcher_pid, pid, _chain(launcher_pid, pid))
+
+    async def attach(
+        self,
+        state: KernelState,
+        workspace: Path,
+        uid: int | None,
+        kernel_dir: Path,
+        *,
+        limit_s: float = 5.0,
+    ) -> LiveKernel:
+        """Drive a remote kernel another process started, from its exported state: the
+        provisioner gets the host, pid and comm port back, the manager the ports and keys; the
+        kernel must answer a liveness poll and kernel_info within `limit_s`, else this raises
+        (and leaves the kernel alone). Its runtime is already loaded."""
+        if not self.remote:
+            raise RuntimeError("only remote kernels can be attached to")
+        launch = self.launch_for(workspace, uid, kernel_dir)
+        wrap = prlimit_argv(launch.limits)
+        if launch.isolation == "bubblewrap":
+            wrap += bwrap_argv(launch)
+        specs = LaunchSpecs(REMOTE_KERNEL, remote_spec(self.config, wrap))
+        manager = AsyncKernelManager(kernel_name=REMOTE_KERNEL, kernel_spec_manager=specs)
+        manager.transport_encryption = self.config.ssh.encryption
+        manager.kernel_id = state.kernel_id
+        provisioner = KernelProvisionerFactory.instance().create_provisioner_instance(
+            state.kernel_id, manager.kernel_spec, parent=manager
+        )
+        await provisioner.load_provisioner_info(dict(state.provisioner))
+        manager.provisioner = provisioner
+        manager.load_connection_info(dict(state.connection))  # type: ignore[arg-type]
+        live = LiveKernel(
+            manager, manager.client(), launch, 0, None, reach_s=self.config.ssh.signal_timeout_s
+        )
+        try:
+            if not await live.alive():
+                raise RuntimeError(f"the kernel on {state.host} does not answer its comm port")
+            live.client.start_channels()
+            await live.client.wait_for_ready(timeout=limit_s)
+        except BaseException:
+            await live.detach()
+            raise
+        return live
 
     async def load_runtime(self, client: AsyncKernelClient) -> None:
         reply = await quiet_execute(

@@ -10,12 +10,13 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psutil
 
 from kernels.config import KernelConfig
-from kernels.launcher import KernelLauncher, LiveKernel
+from kernels.launcher import KernelLauncher, KernelState, LiveKernel
 from kernels.probe import probe_isolation
 from kernels.processes import UidPool, kill_orphans
 from kernels.results import BadSessionId, IsolationReport, KernelsBusy, SandboxUnavailable
@@ -94,6 +95,9 @@ class SessionKernels:
         self._pool_dir = config.workspace_root / ".pool"
         self._venv_bin = Path(config.python).absolute().parent
         self.counters = {"started": 0, "restarts": 0, "evictions": 0, "culled": 0, "waits": 0}
+        # set by a caller that shares remote kernels between processes: False for a session
+        # whose kernel another process drives now, which eviction, culling, shutdown must spare
+        self.still_ours: Callable[[str], Awaitable[bool]] | None = None
 
     # --- start and shutdown -------------------------------------------------------------------
 
@@ -139,13 +143,13 @@ class SessionKernels:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        kernels = [live for live, _ in self._pool]
+        ends = [live.shutdown() for live, _ in self._pool]
         self._pool.clear()
         for session in self._sessions.values():
             live = session.detach()
             if live is not None:
-                kernels.append(live)
-        await asyncio.gather(*(live.shutdown() for live in kernels), return_exceptions=True)
+                ends.append(self._end(session.session_id, live))
+        await asyncio.gather(*ends, return_exceptions=True)
         self._sessions.clear()
         self._slots = 0
         shutil.rmtree(self._run_dir, ignore_errors=True)
@@ -210,6 +214,66 @@ class SessionKernels:
         self._uids.release(session.uid)
         session.uid = None
 
+    def has_kernel(self, session_id: str) -> bool:
+        session = self._sessions.get(session_id)
+        return session is not None and session.live is not None
+
+    async def export(self, session_id: str) -> KernelState | None:
+        """The session's running remote kernel, as another process can attach to it."""
+        session = self._sessions.get(session_id)
+        return None if session is None else await session.export_state()
+
+    async def adopt(
+        self, session_id: str, state: KernelState, *, limit_s: float = 5.0
+    ) -> SessionKernel | None:
+        """Drive the session's remote kernel that another process started (its variables kept,
+        no replay); None when it cannot be reached in `limit_s` (the kernel is left alone, and
+        the session's next run starts a fresh one). The session must hold no kernel here."""
+        if not self._started or self._closing:
+            raise RuntimeError("SessionKernels is not started")
+        session = self._sessions.get(session_id)
+        if session is None:
+            session = SessionKernel(self, session_id, self.workspace(session_id))
+            self._sessions[session_id] = session
+        async with session.exclusive():
+            if session.live is not None:
+                raise RuntimeError(f"session {session_id} already has a kernel here")
+            await self._take_slot(session)
+            try:
+                live = await self.launcher.attach(
+                    state, session.workspace, state.uid, self._kernel_dir(), limit_s=limit_s
+                )
+            except Exception as exc:
+                await self._free_slot()
+                log.info("kernels: session %s: no attach to %s: %s", session_id, state.host, exc)
+                return None
+            self._uids.release(session.uid)
+            self._uids.claim(state.uid)
+            session.uid = state.uid
+            session.live = live
+            session.run_count = max(state.run_count, 1)  # not fresh: nothing to rebuild
+            session.last_used = time.monotonic()
+        return session
+
+    async def release(self, session_id: str) -> None:
+        """Forget the session here without ending its remote kernel (another process drives
+        it now); a local kernel, which no one else can drive, is shut down as by close()."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        live = session.live
+        if live is None or not live.launch.remote:
+            await self.close(session_id)
+            return
+        self._sessions.pop(session_id, None)
+        async with session.exclusive():
+            live = session.detach()
+        if live is not None:
+            await live.detach()
+            await self._free_slot()
+        self._uids.release(session.uid)
+        session.uid = None
+
     def stats(self) -> dict[str, int | float]:
         live = [s for s in self._sessions.values() if s.live is not None]
         return {
@@ -268,7 +332,8 @@ class SessionKernels:
                     self.counters["evictions"] += 1
                     uid, victim.uid = victim.uid, None
                     if live is not None:
-                        self._track(asyncio.create_task(self._retire(live, uid)))
+                        retire = self._retire(victim.session_id, live, uid)
+                        self._track(asyncio.create_task(retire))
                     return
                 left = deadline - loop.time()
                 if left <= 0:
@@ -290,10 +355,24 @@ class SessionKernels:
         ]
         return min(idle, key=lambda s: s.last_used) if idle else None
 
-    async def _retire(self, live: LiveKernel, uid: int | None) -> None:
+    async def _retire(self, session_id: str, live: LiveKernel, uid: int | None) -> None:
         # the uid is free again only once none of its processes is left
-        await live.shutdown()
+        await self._end(session_id, live)
         self._uids.release(uid)
+
+    async def _end(self, session_id: str, live: LiveKernel) -> None:
+        """Shut a session's kernel down (evicted, culled, server stopping), unless it is a
+        remote one that `still_ours` says another process drives now: then only let go."""
+        if live.launch.remote and self.still_ours is not None:
+            try:
+                ours = await self.still_ours(session_id)
+            except Exception as exc:
+                log.warning("kernels: session %s: who drives it is unknown: %s", session_id, exc)
+                ours = True
+            if not ours:
+                await live.detach()
+                return
+        await live.shutdown()
 
     async def _free_slot(self) -> None:
         async with self._changed:
@@ -408,7 +487,7 @@ class SessionKernels:
                 continue
             live = session.detach()
             if live is not None:
-                await live.shutdown()
+                await self._end(session.session_id, live)
                 await self._free_slot()
                 self._uids.release(session.uid)
                 session.uid = None

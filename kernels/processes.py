@@ -146,6 +146,11 @@ class UidPool:
                 return uid
         raise RuntimeError("no free sandbox uid left in the configured range")
 
+    def claim(self, uid: int | None) -> None:
+        """Mark a uid taken that another process chose (an adopted remote kernel's)."""
+        if uid is not None and self.enabled:
+            self._taken.add(uid)
+
     def release(self, uid: int | None) -> None:
         if uid is not None:
             self._taken.discard(uid)

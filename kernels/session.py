@@ -16,7 +16,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 
 from kernels.bridge import Bridge
 from kernels.cell import CellRun, parse_final, quiet_execute
-from kernels.launcher import LiveKernel
+from kernels.launcher import KernelState, LiveKernel
 from kernels.outputs import OutputCollector
 from kernels.results import (
     CallHandler,
@@ -76,6 +76,17 @@ class SessionKernel:
             self._state_lost = True
         self.run_count = 0
         return live
+
+    async def export_state(self) -> KernelState | None:
+        """The running remote kernel's state, for another process to attach with (None: no
+        kernel, or a local one)."""
+        live = self.live
+        if live is None:
+            return None
+        state = await live.export_state()
+        if state is not None:
+            state.run_count = self.run_count
+        return state
 
     def locked(self) -> bool:
         return self._lock.locked()

@@ -178,3 +178,63 @@ async def test_kernel_killed_on_its_host_gives_a_fresh_one(
 async def test_round_robin_uses_both_hosts(remote: SessionKernels, hosts: KernelHosts) -> None:
     seen = {await where(remote, f"r-rr-{n}", hosts) for n in range(4)}
     assert seen == set(hosts.addresses)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def other(hosts: KernelHosts, remote: SessionKernels) -> AsyncIterator[SessionKernels]:
+    """A second SessionKernels (another app instance's) on the same hosts and workspaces."""
+    pool = SessionKernels(remote_config(hosts, "kernels"))
+    await pool.start()
+    try:
+        yield pool
+    finally:
+        await pool.shutdown()
+
+
+async def test_another_pool_attaches_and_keeps_the_variables(
+    remote: SessionKernels, other: SessionKernels
+) -> None:
+    kernel = await remote.open("r-attach")
+    first = await kernel.run("import random\nsecret = random.random()\nfinal_answer(secret)")
+    assert first.status == "ok", first.error
+    state = await kernel.export_state()
+    assert state is not None and state.host in remote.config.ssh.hosts
+    adopted = await other.adopt("r-attach", state)
+    assert adopted is not None
+    await remote.release("r-attach")  # the first lets go without ending the kernel
+    second = await adopted.run("final_answer(secret)")
+    assert second.status == "ok" and not second.state_lost, second.error
+    assert second.final_answer == first.final_answer  # the same kernel: no replay could do this
+    # and back: the first pool attaches again from the second's state
+    back_state = await other.export("r-attach")
+    assert back_state is not None and back_state.kernel_id == state.kernel_id
+    await other.release("r-attach")
+    back = await remote.adopt("r-attach", back_state)
+    assert back is not None
+    third = await back.run("final_answer(secret)")
+    assert third.final_answer == first.final_answer
+    await remote.close("r-attach")
+
+
+async def test_attach_to_a_killed_kernel_fails_and_leaves_the_session_free(
+    remote: SessionKernels, other: SessionKernels, hosts: KernelHosts
+) -> None:
+    kernel = await remote.open("r-gone")
+    await kernel.run("gone = 1")
+    state = await kernel.export_state()
+    assert state is not None
+    victims = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if state.kernel_id in " ".join(p.info["cmdline"] or [])
+    ]
+    assert victims
+    for proc in victims:
+        proc.kill()
+    psutil.wait_procs(victims, timeout=5)
+    await remote.release("r-gone")
+    assert await other.adopt("r-gone", state, limit_s=3) is None
+    fresh = await other.open("r-gone")  # a fresh kernel, as after any loss
+    result = await fresh.run("print('new')")
+    assert result.status == "ok" and result.stdout.strip() == "new"
+    await other.close("r-gone")

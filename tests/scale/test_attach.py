@@ -1,0 +1,157 @@
+"""Two app instances on one PostgreSQL, kernels on the SSH kernel hosts, KERNEL_STATE_KEY set:
+a turn taken by the other instance attaches to the session's running kernel (a random value no
+replay could rebuild comes back), the kernel row names the new driver, the secrets are not in
+the database in clear, the first instance takes the session back without having killed the
+kernel; a kernel killed on its host makes the other instance rehydrate instead."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psutil
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from tests.app.conftest import Server, runtime_missing, server_env, start_server
+from tests.fake_llm import FakeLLM
+from tests.scale.conftest import Postgres, wait_done
+from tests.scale.kernel_hosts import KernelHosts
+from tests.scale.test_instances import respond, runner_pid, submit
+
+pytestmark = pytest.mark.slow
+
+SECRET = (
+    "import random\nsecret = random.random()\n"
+    "key = get_ipython().kernel.session.key.decode()\nfinal_answer([secret, key])"
+)
+
+
+@dataclass
+class Pair:
+    a: Server
+    b: Server
+    pg: Postgres
+
+
+@pytest.fixture
+def llm(fake_llm: FakeLLM) -> FakeLLM:
+    fake_llm.responder = respond
+    return fake_llm
+
+
+@pytest.fixture(scope="module")
+def pair(
+    postgres: Postgres,
+    hosts: KernelHosts,
+    fake_llm_server: FakeLLM,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pair]:
+    reason = runtime_missing()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp("attach")
+    shutil.copytree(hosts.home / ".ssh", base / ".ssh")  # server_env makes base their HOME
+    env = server_env(
+        fake_llm_server,
+        base,
+        DATABASE_URL=postgres.url,
+        QUEUE_STALLED_MS="4000",
+        KERNEL_PLACEMENT="ssh",
+        KERNEL_HOSTS=",".join(hosts.addresses),
+        KERNEL_RESPONSE_IP=hosts.gateway_ip,
+        KERNEL_LOG_DIR=str(base),
+        KERNEL_POOL_SIZE="1",
+        KERNEL_STATE_KEY=Fernet.generate_key().decode(),
+    )
+    a = start_server(env, base, name="attach-a")
+    b = start_server(env, base, name="attach-b")
+    yield Pair(a, b, postgres)
+    for server in (a, b):
+        server.stop()
+
+
+@contextlib.contextmanager
+def paused(server: Server) -> Iterator[None]:
+    """SIGSTOP the instance, so that the other one's worker takes the next job; its kernels and
+    database rows stay as they are (SIGTERM would shut its kernels down)."""
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+
+
+def turn(pair: Pair, on: Server, code: str, session: str) -> dict:
+    """A turn run by `on` (the other instance paused meanwhile)."""
+    with paused(pair.b if on is pair.a else pair.a):
+        execution_id = submit(on, code, session)
+        record = wait_done(on, execution_id)
+    assert record["status"] == "completed", record["error"]
+    assert runner_pid(pair.pg, execution_id) == on.process.pid
+    return record
+
+
+def kernel_row(pg: Postgres, session: str) -> dict | None:
+    """The session's kernel row, with the pid of the instance it names."""
+    engine = create_engine(pg.url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT k.kernel_id, k.host, k.state, i.pid FROM session_kernels k "
+                    "LEFT JOIN instances i ON i.instance_id = k.instance WHERE k.session_id = :s"
+                ),
+                {"s": session},
+            ).first()
+    finally:
+        engine.dispose()
+    return None if row is None else dict(row._mapping)
+
+
+def test_the_other_instance_attaches_to_the_running_kernel(pair: Pair, llm: FakeLLM) -> None:
+    first = turn(pair, pair.a, SECRET, "ses-attach")
+    secret, key = first["result"]
+    row = kernel_row(pair.pg, "ses-attach")
+    assert row is not None and row["pid"] == pair.a.process.pid
+    assert key and key not in row["state"]  # the HMAC key is sealed, not stored in clear
+    kernel_id = row["kernel_id"]
+
+    second = turn(pair, pair.b, "final_answer(secret)", "ses-attach")
+    assert second["result"] == secret  # the same kernel: a replay would draw a new number
+    row = kernel_row(pair.pg, "ses-attach")
+    assert row is not None and row["pid"] == pair.b.process.pid and row["kernel_id"] == kernel_id
+
+    # back on the first instance: it let the kernel go instead of killing it, and attaches again
+    third = turn(pair, pair.a, "final_answer(secret)", "ses-attach")
+    assert third["result"] == secret
+    row = kernel_row(pair.pg, "ses-attach")
+    assert row is not None and row["pid"] == pair.a.process.pid and row["kernel_id"] == kernel_id
+
+
+def test_a_killed_kernel_makes_the_other_instance_rehydrate(pair: Pair, llm: FakeLLM) -> None:
+    code = "import random\nx = 41\nsecret = random.random()\nfinal_answer(secret)"
+    first = turn(pair, pair.a, code, "ses-attach-gone")
+    row = kernel_row(pair.pg, "ses-attach-gone")
+    assert row is not None
+    victims = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if row["kernel_id"] in " ".join(p.info["cmdline"] or [])
+    ]
+    assert victims, "the kernel's processes were not found on its host"
+    for proc in victims:
+        proc.kill()
+    psutil.wait_procs(victims, timeout=5)
+
+    second = turn(pair, pair.b, "final_answer([x + 1, secret])", "ses-attach-gone")
+    value, again = second["result"]
+    assert value == 42  # the first turn's notebook was replayed into a fresh kernel
+    assert again != first["result"]  # ...which drew its random number anew: no attach
+    row2 = kernel_row(pair.pg, "ses-attach-gone")
+    assert row2 is not None and row2["pid"] == pair.b.process.pid
+    assert row2["kernel_id"] != row["kernel_id"]
