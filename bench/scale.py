@@ -14,6 +14,13 @@ on one host and on two, and, in-process, the p50 of a warm cell and of one skill
 share this machine's two cores, so two hosts cannot add CPU here: the figure shows what the
 placement costs, not what a second machine would give. `--remote` keeps the other figures already
 in the results file.
+
+Attach (`--attach`, also part of a full run): two instances on PostgreSQL with their kernels on the
+SSH hosts; each of ATTACH_SESSIONS sessions takes ATTACH_TURNS turns on the first instance, then
+one on the second (the first SIGSTOPped, so the second's worker takes it). That turn's latency,
+submit to done, with KERNEL_STATE_KEY set (the second attaches to the running kernel) against a
+pair without it (the second rehydrates from the notebooks), and a turn on the same instance as
+the floor; both pairs in the same run.
 """
 
 from __future__ import annotations
@@ -192,8 +199,94 @@ def _remote(fake: FakeLLM, root: Path) -> dict[str, Any]:
     }
 
 
+ATTACH_SESSIONS = 6
+ATTACH_TURNS = 3  # turns on the first instance before the handover (each replayed without attach)
+TURN = "import time as _t\n_t.sleep(0.05)\nv{n} = {n}\nfinal_answer(v{n})"
+
+
+def _turn_ms(on: Server, other: Server, code: str, session: str) -> float:
+    from tests.scale.test_attach import paused
+    from tests.scale.test_instances import submit
+
+    with paused(other):
+        started = time.perf_counter()
+        execution_id = submit(on, f"{code}", session)
+        _wait_all([on], [execution_id])
+        return (time.perf_counter() - started) * 1000
+
+
+def _handover(fake: FakeLLM, base: Path, pg_url: str, hosts: KernelHosts, key: str | None) -> dict:
+    from tests.scale.test_instances import respond
+
+    fake.responder = respond
+    shutil.copytree(hosts.home / ".ssh", base / ".ssh")
+    extra = {"KERNEL_STATE_KEY": key} if key else {}
+    env = server_env(
+        fake,
+        base,
+        DATABASE_URL=pg_url,
+        KERNEL_PLACEMENT="ssh",
+        KERNEL_HOSTS=",".join(hosts.addresses),
+        KERNEL_RESPONSE_IP=hosts.gateway_ip,
+        KERNEL_LOG_DIR=str(base),
+        QUEUE_STALLED_MS="4000",
+        **extra,
+    )
+    a, b = (start_server(env, base, name=f"h{n}") for n in range(2))
+    same: list[float] = []
+    other: list[float] = []
+    try:
+        for n in range(ATTACH_SESSIONS):
+            session = f"{base.name}-{n}"
+            for t in range(ATTACH_TURNS):
+                same.append(_turn_ms(a, b, TURN.format(n=t), session))
+            other.append(_turn_ms(b, a, TURN.format(n=ATTACH_TURNS), session))
+    finally:
+        for server in (a, b):
+            server.stop()
+        fake.responder = lambda request: REPLY
+    # the first turn of each session starts its kernel: not a same-instance turn's floor
+    warm = [ms for i, ms in enumerate(same) if i % ATTACH_TURNS]
+    return {"same_instance_ms": round(statistics.median(warm), 1), "other_instance_ms": other}
+
+
+def _attach(fake: FakeLLM, root: Path) -> dict[str, Any]:
+    from cryptography.fernet import Fernet
+
+    with kernel_hosts(root / "hosts") as hosts, throwaway_postgres(root / "pg") as pg:
+        home = os.environ.get("HOME", "")
+        os.environ["HOME"] = str(hosts.home)
+        try:
+            runs = {}
+            for name, key in (("attach", Fernet.generate_key().decode()), ("rehydrate", None)):
+                base = root / name
+                base.mkdir()
+                runs[name] = _handover(fake, base, pg.url, hosts, key)
+        finally:
+            os.environ["HOME"] = home
+    p50 = {name: statistics.median(run["other_instance_ms"]) for name, run in runs.items()}
+    return {
+        "other_instance_turn_ms": {n: r["other_instance_ms"] for n, r in runs.items()},
+        "p50_other_instance_turn_ms": {n: round(v, 1) for n, v in p50.items()},
+        "p50_same_instance_turn_ms": {n: r["same_instance_ms"] for n, r in runs.items()},
+        "ratios": {"attach_vs_rehydrate": round(p50["attach"] / p50["rehydrate"], 3)},
+        "sessions": ATTACH_SESSIONS,
+        "turns_before_handover": ATTACH_TURNS,
+    }
+
+
 def main() -> int:
     global TASKS, SESSIONS, ROUNDS
+    if "--attach" in sys.argv[1:]:
+        results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        with FakeLLM() as fake, tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+            Path(tmp).chmod(0o755)
+            (Path(tmp) / "pg").mkdir()
+            results["attach"] = _attach(fake, Path(tmp))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        print(json.dumps(results["attach"], indent=1))
+        return 0
     if "--remote" in sys.argv[1:]:
         TASKS, SESSIONS, ROUNDS = 24, 6, 1  # a shorter run when only the remote part is asked
         results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
@@ -223,6 +316,9 @@ def main() -> int:
             two.mkdir()
             pg_two = _run(fake, two, 2, DATABASE_URL=pg.url)
         results["remote_kernels"] = _remote(fake, root)
+        (root / "attach").mkdir()
+        (root / "attach" / "pg").mkdir()
+        results["attach"] = _attach(fake, root / "attach")
     best = {"sqlite_1": max(sqlite), "postgres_1": max(pg_one), "postgres_2": max(pg_two)}
     results["tasks_per_s"] = {"sqlite_1": sqlite, "postgres_1": pg_one, "postgres_2": pg_two}
     results["ratios"] = {
