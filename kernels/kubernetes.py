@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kernels.config import KubernetesPods
+from kernels.remote import LAUNCHER_FLAGS
 
 __all__ = [
     "KUBERNETES_KERNEL",
@@ -40,18 +41,7 @@ def kubernetes_spec(python: str, scripts: Path, pods: KubernetesPods) -> dict[st
         "argv": [
             python,
             str(scripts / "launch_kubernetes.py"),
-            "--kernel-id",
-            "{kernel_id}",
-            "--port-range",
-            "{port_range}",
-            "--response-address",
-            "{response_address}",
-            "--public-key",
-            "{public_key}",
-            "--transport-encryption",
-            "{transport_encryption}",
-            "--kernel-class-name",
-            "ipykernel.ipkernel.IPythonKernel",
+            *LAUNCHER_FLAGS,
         ],
         "display_name": "Python 3 (agent kernel, Kubernetes pod)",
         "language": "python",

@@ -29,6 +29,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from kernels.config import KernelConfig, SshHosts
 
 __all__ = [
+    "LAUNCHER_FLAGS",
     "REMOTE_KERNEL",
     "LaunchSpecs",
     "configure_gateway",
@@ -38,6 +39,22 @@ __all__ = [
 ]
 
 REMOTE_KERNEL = "agent-remote"
+# gateway_provisioners' launchers (SSH and Kubernetes) take the same flags; the provisioner fills
+# the placeholders in its pre_launch
+LAUNCHER_FLAGS = [
+    "--kernel-id",
+    "{kernel_id}",
+    "--port-range",
+    "{port_range}",
+    "--response-address",
+    "{response_address}",
+    "--public-key",
+    "{public_key}",
+    "--transport-encryption",
+    "{transport_encryption}",
+    "--kernel-class-name",
+    "ipykernel.ipkernel.IPythonKernel",
+]
 PROVISIONER = "distributed-provisioner"
 # the kernel's username as the provisioner sees it (its default, the server's user, is
 # refused when it is root); the kernel itself runs as the session's uid on the host
@@ -58,18 +75,7 @@ def _launcher_argv(config: KernelConfig) -> list[str]:
     return [
         config.ssh.python or config.python,
         str(launcher_path(config)),
-        "--kernel-id",
-        "{kernel_id}",
-        "--port-range",
-        "{port_range}",
-        "--response-address",
-        "{response_address}",
-        "--public-key",
-        "{public_key}",
-        "--transport-encryption",
-        "{transport_encryption}",
-        "--kernel-class-name",
-        "ipykernel.ipkernel.IPythonKernel",
+        *LAUNCHER_FLAGS,
     ]
 
 
