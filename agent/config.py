@@ -68,6 +68,8 @@ class ServerSettings(BaseModel):
     shutdown_grace_s: float = Field(30.0, ge=0)
     gradio_queue_size: int = Field(64, ge=1)  # UI events waiting at most (then "queue full")
     gradio_concurrency: int = Field(32, ge=1)  # chat streams (and other UI events) at once
+    # mid-run record and notebook writes are coalesced this long (0: one write per step)
+    checkpoint_delay_s: float = Field(0.25, ge=0)
     rehydrate: bool = True
     rehydrate_timeout_s: float = Field(60.0, gt=0)
     # "auto": procrastinate on a PostgreSQL DATABASE_URL, else the in-process queue
@@ -164,6 +166,7 @@ ENV_VARS: dict[str, tuple[str, Parser]] = {
     "EXECUTION_RETENTION_DAYS": ("server.retention_days", int),
     "SHUTDOWN_GRACE_MS": ("server.shutdown_grace_s", _ms),
     "SESSION_REHYDRATE": ("server.rehydrate", _bool),
+    "CHECKPOINT_DELAY_MS": ("server.checkpoint_delay_s", _ms),
     "GRADIO_QUEUE_SIZE": ("server.gradio_queue_size", int),
     "GRADIO_CONCURRENCY": ("server.gradio_concurrency", int),
     "TASK_QUEUE": ("server.task_queue", str.lower),

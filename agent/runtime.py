@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from agent.bridge import Bridge
+from agent.checkpoints import Checkpoints
 from agent.config import AgentSpec, Settings
 from agent.errors import AgentError, error_info
 from agent.events import EventListener, Events
@@ -49,6 +50,7 @@ class AgentRuntime:
         self.skills = SkillRegistry(settings.skills)
         self.store: RecordStore = store if store is not None else MemoryRecordStore()
         self.sessions = Sessions(self.store.session_records)
+        self.checkpoints = Checkpoints(self._write, settings.server.checkpoint_delay_s)
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -77,6 +79,7 @@ class AgentRuntime:
     async def shutdown(self) -> None:
         self._started = False
         try:
+            await self.checkpoints.flush()
             await self.kernels.shutdown()
         finally:
             await self.skills.close()
@@ -274,7 +277,7 @@ class AgentRuntime:
         files = _files(root)
         record.steps.append(TaskStep(index=len(record.steps), task=record.task, files=files))
         await events.emit("status", {"status": "running", "agent": name, "depth": record.depth})
-        await self._checkpoint(record)
+        await self.checkpoints.soon(record)
         kernel = await self.kernels.open(record.session_id)
         record.isolation = self.kernels.isolation.mode
         note = await self._prepare(kernel, session, allowed)
@@ -331,7 +334,7 @@ class AgentRuntime:
                 state_note=note,
             ),
             first_message=task_message(record.task, history=history, files=files),
-            checkpoint=lambda: self._checkpoint(record),
+            checkpoint=lambda: self.checkpoints.soon(record),
             run_timeout_s=spec.run_timeout_s,
         )
 
@@ -426,11 +429,9 @@ class AgentRuntime:
         record.error = error
         record.status = status
         record.finished_at = now()
+        await self.checkpoints.now(record)
         if session is not None and record.depth == 0:
-            await self._checkpoint(record)
             session.add(record)
-        else:
-            await self._checkpoint(record)
         await events.drain()
         data: dict[str, Any] = {"status": record.status, "result": record.result}
         data["error"] = error.model_dump() if error else None
@@ -438,8 +439,8 @@ class AgentRuntime:
         if record.depth == 0:  # one `done` per listener: a subagent's end is its parent's step
             await events.emit("done", data)
 
-    async def _checkpoint(self, record: ExecutionRecord) -> None:
-        """The notebook and the store, once per step batch (never per event)."""
+    async def _write(self, record: ExecutionRecord) -> None:
+        """The notebook and the store: what `checkpoints` does, once per batch of steps."""
         await self._write_notebook(record)
         await self.store.save(record)
 

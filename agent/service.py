@@ -251,8 +251,8 @@ class TaskService:
         record.status = status  # type: ignore[assignment]
         record.error = error
         record.finished_at = now()
-        try:
-            await self.store.save(record)
+        try:  # after any checkpoint of the run still being written
+            await self.runtime.checkpoints.now(record, write=self.store.save)
         except Exception:
             log.exception("saving %s failed", record.execution_id)
         payload = {"status": status, "result": record.result, "error": error.model_dump()}
