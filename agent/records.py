@@ -7,6 +7,9 @@ Python attributes are snake_case. `record.model_dump(mode="json", by_alias=True)
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -40,12 +43,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_id(prefix: str = "exe") -> str:
-    """Time-sortable id: prefix, 12 hex digits of milliseconds, 8 random hex digits."""
-    import os
-    import time
+_last_id = [0, 0]  # the milliseconds and the counter of the newest id of this process
+_id_lock = threading.Lock()
 
-    return f"{prefix}_{int(time.time() * 1000):012x}{os.urandom(4).hex()}"
+
+def new_id(prefix: str = "exe") -> str:
+    """Time-sortable id: prefix, 12 hex digits of milliseconds, 8 hex digits that start random
+    each millisecond and count up within it, so ids made in one process sort as they were made
+    (history pages by id)."""
+    with _id_lock:
+        ms = int(time.time() * 1000)
+        if ms > _last_id[0]:
+            _last_id[:] = [ms, secrets.randbelow(1 << 31)]
+        else:  # the same millisecond (or the clock stepped back): count on from the newest
+            _last_id[1] += 1
+        ms, counter = _last_id
+    return f"{prefix}_{ms:012x}{counter:08x}"
 
 
 class _Model(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from agent.http.limits import RateGuard
 from agent.http.problems import Problem
-from agent.records import ExecutionRecord
+from agent.records import ExecutionRecord, new_id
 from agent.store import SessionTaken, SqlRecordStore, executions
 
 
@@ -60,6 +60,15 @@ async def test_a_session_is_claimed_by_its_first_owner(store: SqlRecordStore) ->
     assert [r.owner for r in await store.session_records("ses_a")] == ["k1"]  # nothing written
     row = await store.session("ses_a")
     assert row is not None and row.owner == "k1"
+    for _ in range(2):  # auth off: no owner on both sides is the same owner
+        await store.create(_record("ses_open", owner=None))
+    with pytest.raises(SessionTaken):
+        await store.create(_record("ses_open", owner="k1"))
+
+
+def test_ids_made_within_one_millisecond_sort_as_made() -> None:
+    ids = [new_id() for _ in range(2000)]  # many share a millisecond
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
 
 async def test_history_pages_newest_first_per_owner(store: SqlRecordStore) -> None:
