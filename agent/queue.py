@@ -39,6 +39,7 @@ SCHEMA_LOCK = 71_170_001  # pg advisory lock ids: schema creation, the stalled-j
 SWEEP_LOCK = 71_170_002
 CANCEL_WAIT_S = 30.0
 ATTACH_LIMIT_S = 5.0  # a stored kernel that does not answer within this is taken as gone
+DEPTH_REFRESH_S = 1.0  # how often the shared queue's depth is read for /metrics and /ready
 
 
 def libpq_conninfo(url: str) -> str:
@@ -84,6 +85,8 @@ class QueuedTaskService(TaskService):
         self.job = self.app.task(name=TASK_NAME, queue=QUEUE)(self._job)
         self._queue_worker: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._depth_reader: asyncio.Task[None] | None = None
+        self._depth = 0
         self._stopping = False
         # remote kernels, with a key: any instance attaches to a session's running kernel
         key = runtime.settings.server.kernel_state_key
@@ -113,6 +116,7 @@ class QueuedTaskService(TaskService):
             name="queue-worker",
         )
         self._sweeper = asyncio.create_task(self._sweep_loop(), name="queue-stalled-sweep")
+        self._depth_reader = asyncio.create_task(self._depth_loop(), name="queue-depth")
         self.accepting = True
 
     def _apply_schema(self) -> None:
@@ -134,13 +138,10 @@ class QueuedTaskService(TaskService):
         running = [t.job for t in self._live.values() if t.job is not None]
         if running:
             await asyncio.wait(running, timeout=max(grace_s, 0.0))
-        for job in (self._sweeper, self._queue_worker):
-            if job is not None:
-                job.cancel()
-        await asyncio.gather(
-            *(j for j in (self._sweeper, self._queue_worker) if j is not None),
-            return_exceptions=True,
-        )
+        loops = [j for j in (self._sweeper, self._depth_reader, self._queue_worker) if j]
+        for job in loops:
+            job.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         for task in list(self._live.values()):
             if not task.record.done:
                 await self._interrupt(task)
@@ -154,7 +155,32 @@ class QueuedTaskService(TaskService):
 
     @property
     def queue_depth(self) -> int:
-        return 0  # the shared queue's depth is in the database (procrastinate_jobs), not here
+        """Tasks waiting in the shared queue (every instance's), as of the last read: at most
+        DEPTH_REFRESH_S old. Read on the event loop at scrape time, so never a query here."""
+        return self._depth
+
+    def _count_waiting(self) -> int:
+        with self.sql.engine.connect() as conn:
+            count = conn.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs "
+                    "WHERE queue_name = :q AND status = 'todo'"
+                ),
+                {"q": QUEUE},
+            ).scalar()
+        return int(count or 0)
+
+    async def _depth_loop(self) -> None:
+        failing = False
+        while True:
+            try:
+                self._depth = await asyncio.to_thread(self._count_waiting)
+                failing = False
+            except Exception as exc:  # the last value stands; said once per outage
+                if not failing:
+                    log.warning("the queue's depth could not be read: %s", exc)
+                failing = True
+            await asyncio.sleep(DEPTH_REFRESH_S)
 
     async def _enqueue(self, task: _Task) -> None:
         record = task.record

@@ -124,6 +124,48 @@ def test_cancel_and_stream_from_the_instance_not_running_it(
     assert events[-1]["type"] == "done" and events[-1]["data"]["status"] == "cancelled"
 
 
+def queue_depth(server: Server) -> tuple[float, int]:
+    """The queue depth as /metrics and /ready report it."""
+    found = [
+        line.split()[1]
+        for line in httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines()
+        if line.startswith("agent_queue_depth ")
+    ]
+    assert found, "agent_queue_depth is not in /metrics"
+    ready = httpx.get(f"{server.url}/ready", timeout=10).json()  # 503 still has the checks
+    return float(found[0]), int(ready["checks"]["server"]["queueDepth"])
+
+
+def wait_depth(server: Server, depth: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    seen = queue_depth(server)
+    while seen != (depth, depth) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        seen = queue_depth(server)
+    assert seen == (depth, depth), f"{server.url}: depth (metrics, ready) {seen}, not {depth}"
+
+
+def test_queue_depth_is_the_shared_queues(cluster: Cluster, llm: FakeLLM) -> None:
+    """Turns of one session waiting behind its running turn count on every instance."""
+    session = "ses-depth"
+    hold = (
+        "import os, time\nfor _ in range(1200):\n    if os.path.exists('go'):\n        break\n"
+        "    time.sleep(0.1)\nfinal_answer('released')"
+    )
+    first = submit(cluster.a, hold, session)
+    wait_running(cluster.a, first)
+    behind = [
+        submit(cluster.b if n % 2 else cluster.a, f"final_answer({n})", session) for n in range(3)
+    ]
+    for server in (cluster.a, cluster.b):
+        wait_depth(server, 3)
+    (cluster.base / "workspace" / session / "go").write_text("")  # the kernel's cwd
+    assert wait_done(cluster.a, first)["result"] == "released"
+    assert [wait_done(cluster.a, i)["result"] for i in behind] == [0, 1, 2]
+    for server in (cluster.a, cluster.b):
+        wait_depth(server, 0)
+
+
 def test_sigkill_with_six_tasks_in_flight_each_answered_once(
     cluster: Cluster, postgres: Postgres, llm: FakeLLM
 ) -> None:
