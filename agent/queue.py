@@ -94,6 +94,7 @@ class QueuedTaskService(TaskService):
         self.box: KernelStateBox | None = KernelStateBox(key) if key and remote else None
         if self.box is not None:
             runtime.kernels.still_ours = self._drives
+            runtime.kernels.on_ended = self._kernel_ended
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -263,6 +264,12 @@ class QueuedTaskService(TaskService):
         """Whether this instance still drives the session's kernel (no other one took it)."""
         row = await self.sql.kernel(session_id)
         return row is None or row.instance == self.sql.instance_id
+
+    async def _kernel_ended(self, session_id: str, kernel_id: str) -> None:
+        """This instance ended the session's kernel (evicted, culled, closed, replaced): its row
+        goes, or the next turn elsewhere would try to attach to a dead kernel. Only while the row
+        still names this instance and that kernel: a row another instance took stays."""
+        await self.sql.clear_kernel(session_id, kernel_id=kernel_id)
 
     async def _remember_kernel(self, session_id: str) -> None:
         """Store (sealed) which kernel the session has and that this instance drives it."""

@@ -622,16 +622,21 @@ class SqlRecordStore:
     async def kernel(self, session_id: str) -> KernelRow | None:
         return await self._run(self._kernel, session_id)
 
-    def _clear_kernel(self, session_id: str | None) -> None:
-        mine = session_kernels.c.instance == self.instance_id
-        where = mine if session_id is None else mine & (session_kernels.c.session_id == session_id)
+    def _clear_kernel(self, session_id: str | None, kernel_id: str | None) -> None:
+        where = session_kernels.c.instance == self.instance_id
+        if session_id is not None:
+            where = where & (session_kernels.c.session_id == session_id)
+        if kernel_id is not None:
+            where = where & (session_kernels.c.kernel_id == kernel_id)
         with self.engine.begin() as conn:
             conn.execute(delete(session_kernels).where(where))
 
-    async def clear_kernel(self, session_id: str | None = None) -> None:
+    async def clear_kernel(
+        self, session_id: str | None = None, *, kernel_id: str | None = None
+    ) -> None:
         """Forget the session's kernel (all of this instance's with None), if this instance
-        is still the one driving it."""
-        await self._run(self._clear_kernel, session_id)
+        is still the one driving it (and, given `kernel_id`, it is still that kernel)."""
+        await self._run(self._clear_kernel, session_id, kernel_id)
 
     # --- retention ---------------------------------------------------------------------------
 

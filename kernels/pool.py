@@ -98,6 +98,9 @@ class SessionKernels:
         # set by a caller that shares remote kernels between processes: False for a session
         # whose kernel another process drives now, which eviction, culling, shutdown must spare
         self.still_ours: Callable[[str], Awaitable[bool]] | None = None
+        # set by the same caller: told (session id, kernel id) when this process has ended a
+        # remote kernel it drove, so that no other process tries to attach to it any more
+        self.on_ended: Callable[[str, str], Awaitable[None]] | None = None
 
     # --- start and shutdown -------------------------------------------------------------------
 
@@ -210,6 +213,7 @@ class SessionKernels:
             live = session.detach()
         if live is not None:
             await live.shutdown()
+            await self._ended(session_id, live)
             await self._free_slot()
         self._uids.release(session.uid)
         session.uid = None
@@ -302,6 +306,7 @@ class SessionKernels:
     async def replace_kernel(self, session: SessionKernel, dead: LiveKernel) -> None:
         """Swap a dead or stuck kernel for a fresh one in the same slot."""
         await dead.shutdown()
+        await self._ended(session.session_id, dead)
         self.counters["restarts"] += 1
         try:
             session.live = await self._start_for(session)
@@ -373,6 +378,16 @@ class SessionKernels:
                 await live.detach()
                 return
         await live.shutdown()
+        await self._ended(session_id, live)
+
+    async def _ended(self, session_id: str, live: LiveKernel) -> None:
+        """Tell `on_ended` that this process ended a remote kernel of the session."""
+        if not live.launch.remote or self.on_ended is None:
+            return
+        try:
+            await self.on_ended(session_id, str(live.manager.kernel_id))
+        except Exception as exc:  # the next turn elsewhere then finds it gone and rehydrates
+            log.warning("kernels: session %s: its ended kernel not reported: %s", session_id, exc)
 
     async def _free_slot(self) -> None:
         async with self._changed:

@@ -2,13 +2,15 @@
 a turn taken by the other instance attaches to the session's running kernel (a random value no
 replay could rebuild comes back), the kernel row names the new driver, the secrets are not in
 the database in clear, the first instance takes the session back without having killed the
-kernel; a kernel killed on its host makes the other instance rehydrate instead."""
+kernel; a kernel killed on its host makes the other instance rehydrate instead; a kernel its
+driver evicted leaves no row behind."""
 
 from __future__ import annotations
 
 import contextlib
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +31,9 @@ SECRET = (
     "import random\nsecret = random.random()\n"
     "key = get_ipython().kernel.session.key.decode()\nfinal_answer([secret, key])"
 )
+
+
+MAX_KERNELS = 4  # session kernels per instance
 
 
 @dataclass
@@ -66,6 +71,7 @@ def pair(
         KERNEL_RESPONSE_IP=hosts.gateway_ip,
         KERNEL_LOG_DIR=str(base),
         KERNEL_POOL_SIZE="1",
+        MAX_KERNELS=str(MAX_KERNELS),
         KERNEL_STATE_KEY=Fernet.generate_key().decode(),
     )
     a = start_server(env, base, name="attach-a")
@@ -156,3 +162,31 @@ def test_a_killed_kernel_makes_the_other_instance_rehydrate(pair: Pair, llm: Fak
     row2 = kernel_row(pair.pg, "ses-attach-gone")
     assert row2 is not None and row2["pid"] == pair.b.process.pid
     assert row2["kernel_id"] != row["kernel_id"]
+
+
+def test_an_evicted_kernel_leaves_no_row_behind(pair: Pair, llm: FakeLLM) -> None:
+    """The instance driving a kernel evicts it: the row goes with it, so the next turn on the
+    other instance rehydrates at once instead of trying to attach to a dead kernel first; a row
+    the other instance took meanwhile stays."""
+    turn(pair, pair.a, "x = 41\nfinal_answer(x)", "ses-evicted")
+    turn(pair, pair.a, "final_answer(1)", "ses-taken")
+    turn(pair, pair.b, "final_answer(2)", "ses-taken")  # b drives it; a still holds it too
+    taken = kernel_row(pair.pg, "ses-taken")
+    assert taken is not None and taken["pid"] == pair.b.process.pid
+    for n in range(MAX_KERNELS):  # newer sessions take all of a's slots: both are evicted
+        turn(pair, pair.a, "final_answer(0)", f"ses-evictor-{n}")
+    deadline = time.monotonic() + 30
+    while kernel_row(pair.pg, "ses-evicted") is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernel_row(pair.pg, "ses-evicted") is None
+    assert kernel_row(pair.pg, "ses-taken") == taken  # still b's, the same kernel
+    for n in range(MAX_KERNELS):
+        row = kernel_row(pair.pg, f"ses-evictor-{n}")
+        assert row is not None and row["pid"] == pair.a.process.pid
+
+    second = turn(pair, pair.b, "final_answer(x + 1)", "ses-evicted")
+    assert second["result"] == 42  # rehydrated from the notebook
+    log = pair.b.log.read_text()
+    assert "session ses-evicted: no attach" not in log  # kernels/: an attach was tried
+    assert "session ses-evicted: its kernel on" not in log  # agent/queue.py: ...and failed
+    assert "session ses-taken: attached to its kernel" in log  # the log says what it did

@@ -44,3 +44,26 @@ async def test_claim_create_and_save_on_postgres(store: SqlRecordStore) -> None:
     again, created = await store.create(_record("ses_pg_key", "k1"), idempotency_key="once")
     same, created_again = await store.create(_record("ses_pg_key", "k1"), idempotency_key="once")
     assert created and not created_again and same.execution_id == again.execution_id
+
+
+async def test_an_ended_kernels_row_goes_only_while_it_names_it(
+    store: SqlRecordStore, postgres: Postgres
+) -> None:
+    """clear_kernel(session, kernel_id=...) removes the row only while it names this instance
+    and that kernel: a newer kernel, or a row another instance took, stays."""
+    other = SqlRecordStore(postgres.url)
+    await other.start(heartbeat=False)
+    try:
+        await store.save_kernel("ses_pg_kernel", kernel_id="k1", host="h", state="sealed")
+        await store.clear_kernel("ses_pg_kernel", kernel_id="k0")  # an older kernel ended
+        await other.clear_kernel("ses_pg_kernel", kernel_id="k1")  # not the row's instance
+        row = await store.kernel("ses_pg_kernel")
+        assert row is not None and row.kernel_id == "k1" and row.instance == store.instance_id
+        await other.save_kernel("ses_pg_kernel", kernel_id="k1", host="h", state="sealed")
+        await store.clear_kernel("ses_pg_kernel", kernel_id="k1")  # the other one took it
+        row = await store.kernel("ses_pg_kernel")
+        assert row is not None and row.instance == other.instance_id
+        await other.clear_kernel("ses_pg_kernel", kernel_id="k1")
+        assert await store.kernel("ses_pg_kernel") is None
+    finally:
+        await other.close()
