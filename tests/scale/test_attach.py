@@ -3,7 +3,8 @@ a turn taken by the other instance attaches to the session's running kernel (a r
 replay could rebuild comes back), the kernel row names the new driver, the secrets are not in
 the database in clear, the first instance takes the session back without having killed the
 kernel; a kernel killed on its host makes the other instance rehydrate instead; a kernel its
-driver evicted leaves no row behind."""
+driver evicted leaves no row behind; the instance that drove a kernel is SIGKILLed and the other
+one attaches to it all the same."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import pytest
@@ -41,6 +43,11 @@ class Pair:
     a: Server
     b: Server
     pg: Postgres
+    env: dict[str, str]
+    base: Path
+
+    def restart_a(self) -> None:
+        self.a = start_server(self.env, self.base, name="attach-a")
 
 
 @pytest.fixture
@@ -76,8 +83,9 @@ def pair(
     )
     a = start_server(env, base, name="attach-a")
     b = start_server(env, base, name="attach-b")
-    yield Pair(a, b, postgres)
-    for server in (a, b):
+    made = Pair(a, b, postgres, env, base)
+    yield made
+    for server in (made.a, made.b):
         server.stop()
 
 
@@ -190,3 +198,24 @@ def test_an_evicted_kernel_leaves_no_row_behind(pair: Pair, llm: FakeLLM) -> Non
     assert "session ses-evicted: no attach" not in log  # kernels/: an attach was tried
     assert "session ses-evicted: its kernel on" not in log  # agent/queue.py: ...and failed
     assert "session ses-taken: attached to its kernel" in log  # the log says what it did
+
+
+def test_the_driving_instance_killed_the_other_attaches(pair: Pair, llm: FakeLLM) -> None:
+    """The instance that ran the session's turn is SIGKILLed: its remote kernel lives on, and
+    the other instance's next turn attaches to it (the random number is back: no replay)."""
+    first = turn(pair, pair.a, SECRET, "ses-attach-died")
+    secret, _ = first["result"]
+    row = kernel_row(pair.pg, "ses-attach-died")
+    assert row is not None and row["pid"] == pair.a.process.pid
+    pair.a.stop(signal.SIGKILL)
+    try:
+        execution_id = submit(pair.b, "final_answer(secret)", "ses-attach-died")
+        record = wait_done(pair.b, execution_id)
+        assert record["status"] == "completed", record["error"]
+        assert record["result"] == secret
+        assert "session ses-attach-died: attached to its kernel" in pair.b.log.read_text()
+        row2 = kernel_row(pair.pg, "ses-attach-died")
+        assert row2 is not None and row2["pid"] == pair.b.process.pid
+        assert row2["kernel_id"] == row["kernel_id"]
+    finally:
+        pair.restart_a()
