@@ -87,6 +87,8 @@ def pair(
     yield made
     for server in (made.a, made.b):
         server.stop()
+    for host in hosts.hosts:  # a SIGKILLed instance's remote kernels outlive it, by design
+        hosts.kill_kernels(host)
 
 
 @contextlib.contextmanager
