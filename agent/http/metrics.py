@@ -33,7 +33,8 @@ class _Gauges(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         helps = {
-            "agent_queue_depth": "Tasks waiting in this process's queue.",
+            "agent_queue_depth": "Tasks waiting to run: this process's queue, or with the shared"
+            " queue (PostgreSQL) its todo jobs as read within the last second.",
             "agent_tasks_running": "Tasks running in this process.",
             "agent_kernels_live": "Live session kernels.",
             "agent_kernels_pooled": "Warm kernels waiting for a session.",
