@@ -212,8 +212,7 @@ class SessionKernels:
         async with session.exclusive():
             live = session.detach()
         if live is not None:
-            await live.shutdown()
-            await self._ended(session_id, live)
+            await self._shut_down(session_id, live)
             await self._free_slot()
         self._uids.release(session.uid)
         session.uid = None
@@ -305,8 +304,7 @@ class SessionKernels:
 
     async def replace_kernel(self, session: SessionKernel, dead: LiveKernel) -> None:
         """Swap a dead or stuck kernel for a fresh one in the same slot."""
-        await dead.shutdown()
-        await self._ended(session.session_id, dead)
+        await self._shut_down(session.session_id, dead)
         self.counters["restarts"] += 1
         try:
             session.live = await self._start_for(session)
@@ -377,11 +375,11 @@ class SessionKernels:
             if not ours:
                 await live.detach()
                 return
-        await live.shutdown()
-        await self._ended(session_id, live)
+        await self._shut_down(session_id, live)
 
-    async def _ended(self, session_id: str, live: LiveKernel) -> None:
-        """Tell `on_ended` that this process ended a remote kernel of the session."""
+    async def _shut_down(self, session_id: str, live: LiveKernel) -> None:
+        """Shut a session's kernel down; for a remote one, tell `on_ended` it is gone."""
+        await live.shutdown()
         if not live.launch.remote or self.on_ended is None:
             return
         try:
