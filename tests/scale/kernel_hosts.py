@@ -93,6 +93,17 @@ class KernelHosts:
             self.down.discard(host.name)
 
 
+def kill_kernel(kernel_id: str) -> int:
+    """SIGKILL every process whose command line names the kernel (the kernel, its sandbox and
+    launcher, on whichever host); returns how many there were."""
+    pids = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if kernel_id in " ".join(proc.info["cmdline"] or []):
+            pids.append(proc.pid)
+    _kill(pids)  # killing one (bwrap, the launcher) may already have ended the next
+    return len(pids)
+
+
 def _run(*argv: str, netns: str | None = None) -> None:
     command = [IP, "netns", "exec", netns, *argv] if netns else list(argv)
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)

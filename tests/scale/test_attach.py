@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
@@ -24,7 +23,7 @@ from sqlalchemy import create_engine, text
 from tests.app.conftest import Server, runtime_missing, server_env, start_server
 from tests.fake_llm import FakeLLM
 from tests.scale.conftest import Postgres, wait_done
-from tests.scale.kernel_hosts import KernelHosts
+from tests.scale.kernel_hosts import KernelHosts, kill_kernel
 from tests.scale.test_instances import respond, runner_pid, submit
 
 pytestmark = pytest.mark.slow
@@ -154,16 +153,7 @@ def test_a_killed_kernel_makes_the_other_instance_rehydrate(pair: Pair, llm: Fak
     first = turn(pair, pair.a, code, "ses-attach-gone")
     row = kernel_row(pair.pg, "ses-attach-gone")
     assert row is not None
-    victims = [
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if row["kernel_id"] in " ".join(p.info["cmdline"] or [])
-    ]
-    assert victims, "the kernel's processes were not found on its host"
-    for proc in victims:
-        with contextlib.suppress(psutil.NoSuchProcess):  # ended with its parent already
-            proc.kill()
-    psutil.wait_procs(victims, timeout=5)
+    assert kill_kernel(row["kernel_id"]), "the kernel's processes were not found on its host"
 
     second = turn(pair, pair.b, "final_answer([x + 1, secret])", "ses-attach-gone")
     value, again = second["result"]

@@ -5,20 +5,18 @@ outputs, a kernel killed on its host, round-robin placement, nothing of the app'
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 import pytest_asyncio
 
 from kernels import KernelConfig, SessionKernels, SkillStub
 from kernels.config import SshHosts
-from tests.scale.kernel_hosts import KernelHosts
+from tests.scale.kernel_hosts import KernelHosts, kill_kernel
 
 pytestmark = pytest.mark.slow
 
@@ -160,16 +158,7 @@ async def test_kernel_killed_on_its_host_gives_a_fresh_one(
     await kernel.run("lost = 1")
     assert kernel.live is not None
     info = await kernel.live.manager.provisioner.get_provisioner_info()  # type: ignore[union-attr]
-    victims = [
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if info["kernel_id"] in " ".join(p.info["cmdline"] or [])
-    ]
-    assert victims, "the kernel's processes were not found on its host"
-    for proc in victims:  # killing one (bwrap, the launcher) may already have ended the next
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(victims, timeout=5)
+    assert kill_kernel(info["kernel_id"]), "the kernel's processes were not found on its host"
     result = await kernel.run("print(lost)")
     assert result.state_lost and result.status == "error"
     assert result.error is not None and result.error.ename == "NameError"
@@ -225,16 +214,7 @@ async def test_attach_to_a_killed_kernel_fails_and_leaves_the_session_free(
     await kernel.run("gone = 1")
     state = await kernel.export_state()
     assert state is not None
-    victims = [
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if state.kernel_id in " ".join(p.info["cmdline"] or [])
-    ]
-    assert victims
-    for proc in victims:  # killing one (bwrap, the launcher) may already have ended the next
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(victims, timeout=5)
+    assert kill_kernel(state.kernel_id)
     await remote.release("r-gone")
     assert await other.adopt("r-gone", state, limit_s=3) is None
     fresh = await other.open("r-gone")  # a fresh kernel, as after any loss
