@@ -194,6 +194,81 @@ class _Statements:
         ).returning(sessions.c.session_id)
 
 
+@dataclass
+class _Write:
+    record: ExecutionRecord
+    values: dict[str, Any]  # taken when asked: the record may change before the commit
+    create: bool  # a new record (its session claimed first) rather than a save of one
+    done: asyncio.Future[Any]
+
+
+class _GroupCommit:
+    """Every task's two writes (its record created, later saved whole) go through here: the
+    first write starts a transaction at once, and the writes that arrive while it commits go
+    together in the next one. Concurrent tasks then share a commit and a thread hop (under
+    load a commit costs more than the statements in it), and a lone write waits for nothing.
+    A batch that fails is written again one write per transaction, so a bad write fails alone."""
+
+    def __init__(self, store: SqlRecordStore) -> None:
+        self.store = store
+        self.waiting: list[_Write] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def write(self, record: ExecutionRecord, values: dict[str, Any], *, create: bool) -> Any:
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append(_Write(record, values, create, done))
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._drain(), name="store-group-commit")
+        return await done
+
+    async def flush(self) -> None:
+        if self.writer is not None:
+            await asyncio.shield(self.writer)
+
+    async def _drain(self) -> None:
+        batch: list[_Write] = []
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, []
+                try:
+                    outcomes = await self.store._run(self._commit, batch)
+                except Exception:
+                    outcomes = [await self._alone(item) for item in batch]
+                for item, outcome in zip(batch, outcomes, strict=True):
+                    if item.done.done():
+                        continue  # its caller was cancelled; the write went ahead regardless
+                    if isinstance(outcome, BaseException):
+                        item.done.set_exception(outcome)
+                    else:
+                        item.done.set_result(outcome)
+        finally:  # cancelled (the loop is closing): nobody is left waiting forever
+            for item in [*batch, *self.waiting]:
+                if not item.done.done():
+                    item.done.set_exception(StoreError("the store stopped before this write"))
+            self.writer = None
+
+    async def _alone(self, item: _Write) -> Any:
+        try:
+            return (await self.store._run(self._commit, [item]))[0]
+        except Exception as exc:
+            return exc
+
+    def _commit(self, batch: list[_Write]) -> list[Any]:
+        """One transaction. A create whose session is another owner's writes nothing and has
+        SessionTaken as its outcome; any other error fails the whole transaction."""
+        outcomes: list[Any] = []
+        with self.store.engine.begin() as conn:
+            for item in batch:
+                if not item.create:
+                    self.store._upsert(conn, item.record, item.values)
+                    outcomes.append(None)
+                elif self.store._insert_new(conn, item.record, item.values, None):
+                    outcomes.append((item.record, True))
+                else:
+                    outcomes.append(SessionTaken(item.record.session_id))
+        return outcomes
+
+
 def _pid_started(pid: int) -> float:
     try:
         return psutil.Process(pid).create_time()
@@ -233,6 +308,7 @@ class SqlRecordStore:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
         self._heartbeat: asyncio.Task[None] | None = None
         self._statements = _Statements(self._insert)
+        self._group = _GroupCommit(self)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -264,6 +340,7 @@ class SqlRecordStore:
         return marked
 
     async def close(self) -> None:
+        await self._group.flush()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)
@@ -391,45 +468,43 @@ class SqlRecordStore:
             "record": record.model_dump_json(by_alias=True),
         }
 
-    def _save(self, record: ExecutionRecord) -> None:
-        values = self._values(record)
-        with self.engine.begin() as conn:
-            conn.execute(
-                self._statements.upsert_execution,
-                {"execution_id": record.execution_id, "owner": record.owner, **values},
-            )
+    def _upsert(self, conn: Connection, record: ExecutionRecord, values: dict[str, Any]) -> None:
+        row = {"execution_id": record.execution_id, "owner": record.owner, **values}
+        conn.execute(self._statements.upsert_execution, row)
+
+    def _insert_new(
+        self,
+        conn: Connection,
+        record: ExecutionRecord,
+        values: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> bool:
+        """Claim the record's session and insert the record; False (nothing written) when the
+        session is another owner's. IntegrityError when the idempotency key is taken."""
+        stamp = time.time()
+        # the session first: claimed for this owner when new, refused when another's (its
+        # stamp moves only when it is this owner's: no row comes back otherwise)
+        session = {"session_id": record.session_id, "owner": record.owner}
+        claimed = conn.execute(
+            self._statements.claim_session, {**session, "created_at": stamp, "updated_at": stamp}
+        ).first()
+        if claimed is None:
+            return False
+        row = {"execution_id": record.execution_id, "owner": record.owner, **values}
+        conn.execute(self._statements.insert_execution, {**row, "idempotency_key": idempotency_key})
+        return True
 
     async def save(self, record: ExecutionRecord) -> None:
-        await self._run(self._save, record)
+        await self._group.write(record, self._values(record), create=False)
 
     def _create(
-        self, record: ExecutionRecord, idempotency_key: str | None
+        self, record: ExecutionRecord, idempotency_key: str
     ) -> tuple[ExecutionRecord, bool]:
-        values = self._values(record)
-        stamp = time.time()
         try:
             with self.engine.begin() as conn:
-                # the session first: claimed for this owner when new, refused when another's
-                # (its stamp moves only when it is this owner's: no row comes back otherwise)
-                session = {"session_id": record.session_id, "owner": record.owner}
-                claimed = conn.execute(
-                    self._statements.claim_session,
-                    {**session, "created_at": stamp, "updated_at": stamp},
-                ).first()
-                if claimed is None:
+                if not self._insert_new(conn, record, self._values(record), idempotency_key):
                     raise SessionTaken(record.session_id)
-                conn.execute(
-                    self._statements.insert_execution,
-                    {
-                        "execution_id": record.execution_id,
-                        "owner": record.owner,
-                        "idempotency_key": idempotency_key,
-                        **values,
-                    },
-                )
         except IntegrityError:
-            if idempotency_key is None:
-                raise
             first = self._find_idempotent(record.owner, idempotency_key)
             if first is None:
                 raise
@@ -441,6 +516,12 @@ class SqlRecordStore:
     ) -> tuple[ExecutionRecord, bool]:
         """Insert a new record and claim its session, in one transaction; with a key already
         used, (the first one, False). SessionTaken when the session belongs to another owner."""
+        if idempotency_key is None:  # nothing to collide with: it may share a commit
+            values = self._values(record)
+            outcome: tuple[ExecutionRecord, bool] = await self._group.write(
+                record, values, create=True
+            )
+            return outcome
         return await self._run(self._create, record, idempotency_key)
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy import update
 from agent.http.limits import RateGuard
 from agent.http.problems import Problem
 from agent.records import ExecutionRecord, new_id
-from agent.store import SessionTaken, SqlRecordStore, executions
+from agent.store import SessionTaken, SqlRecordStore, StoreError, executions
 
 
 @pytest.fixture
@@ -64,6 +65,45 @@ async def test_a_session_is_claimed_by_its_first_owner(store: SqlRecordStore) ->
         await store.create(_record("ses_open", owner=None))
     with pytest.raises(SessionTaken):
         await store.create(_record("ses_open", owner="k1"))
+
+
+async def test_concurrent_writes_share_commits_and_fail_alone(
+    store: SqlRecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits: list[int] = []
+    commit = store._group._commit
+
+    def counted(batch: list) -> list:
+        commits.append(len(batch))
+        return commit(batch)
+
+    monkeypatch.setattr(store._group, "_commit", counted)
+    await store.create(_record("ses_other", owner="k2"))
+    records = [_record(f"ses_{n}") for n in range(6)]
+    foreign = _record("ses_other")  # that session is k2's: refused, the others unharmed
+    broken = _record("ses_broken")
+    values = store._values
+
+    def bad_values(record: ExecutionRecord) -> dict:  # a NOT NULL column left empty
+        return {**values(record), "status": None} if record is broken else values(record)
+
+    monkeypatch.setattr(store, "_values", bad_values)
+    commits.clear()
+    outcomes = await asyncio.gather(
+        *(store.create(r) for r in [*records[:3], foreign, broken, *records[3:]]),
+        return_exceptions=True,
+    )
+    # asked together, the eight went in one commit; it failed on the broken record, so each
+    # was written again on its own
+    assert commits == [8, *[1] * 8]
+    assert isinstance(outcomes[3], SessionTaken) and isinstance(outcomes[4], StoreError)
+    assert [o for o in outcomes if isinstance(o, tuple)] == [(r, True) for r in records]
+    for r in records:
+        r.status = "completed"
+    await asyncio.gather(*(store.save(r) for r in records))
+    got = [await store.get(r.execution_id) for r in records]
+    assert [g.status for g in got if g is not None] == ["completed"] * 6
+    assert await store.get(broken.execution_id) is None
 
 
 def test_ids_made_within_one_millisecond_sort_as_made() -> None:
