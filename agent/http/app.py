@@ -190,7 +190,14 @@ def create_app(settings: Settings, *, ui: bool = True) -> FastAPI:
             CORSMiddleware,
             allow_origins=server.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "x-api-key", "Content-Type", "Last-Event-ID"],
+            allow_headers=[
+                "Authorization",
+                "x-api-key",
+                "Content-Type",
+                "Last-Event-ID",
+                "Prefer",
+            ],
+            expose_headers=["Location", "Preference-Applied", "Retry-After"],
         )
     app.add_middleware(RequestTimeout, seconds=server.request_timeout_s)
     app.add_middleware(BodyLimit, limit_for=_limit_for(settings))

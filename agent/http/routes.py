@@ -3,20 +3,22 @@ cancel), sessions. Bodies are pydantic models with the camelCase names of the or
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agent.config import Settings
-from agent.http.context import Principal, context_of, principal
+from agent.http.context import AppContext, Principal, context_of, principal
 from agent.http.problems import Problem
 from agent.records import ExecutionRecord
+from agent.service import TaskService
 from agent.sessions import Turn
 from agent.store import SqlRecordStore
 
@@ -24,6 +26,7 @@ __all__ = ["ID_PATTERN", "ExecuteBody", "router"]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 SSE_PING_S = 15
+WAIT_MARGIN_S = 1.0  # a waiting request answers this long before REQUEST_TIMEOUT_MS would cut it
 
 router = APIRouter()
 Auth = Annotated[Principal, Depends(principal)]
@@ -106,6 +109,38 @@ def _allowed(who: Principal, body: ExecuteBody, default_agent: str) -> list[str]
     return body.available_skills
 
 
+def preferred_wait(prefer: str | None, ctx: AppContext) -> int | None:
+    """The seconds of RFC 7240's `Prefer: wait=N`, capped so the answer comes before the request
+    timeout; None without one (a malformed preference is ignored, as the RFC asks)."""
+    for preference in (prefer or "").split(","):
+        name, _, value = preference.split(";")[0].partition("=")
+        if name.strip().lower() == "wait" and value.strip().strip('"').isdigit():
+            cap = max(int(ctx.settings.server.request_timeout_s - WAIT_MARGIN_S), 0)
+            return min(int(value.strip().strip('"')), cap) or None
+    return None
+
+
+async def finished_within(
+    service: TaskService, record: ExecutionRecord, seconds: int | None
+) -> ExecutionRecord | None:
+    """The record once terminal if that happens within `seconds` (the task runs on regardless)."""
+    if record.done or not seconds:
+        return record if record.done else None
+    try:
+        async with asyncio.timeout(seconds):
+            return await service.wait(record.execution_id)
+    except TimeoutError:
+        return None
+
+
+def _waited(record: ExecutionRecord, seconds: int, status: int = 200) -> JSONResponse:
+    headers = {
+        "Location": f"/agent/executions/{record.execution_id}",
+        "Preference-Applied": f"wait={seconds}",
+    }
+    return JSONResponse(record.wire(), status_code=status, headers=headers)
+
+
 async def check_task_budget(settings: Settings, store: SqlRecordStore, owner: str | None) -> None:
     """A key may have MAX_RUNNING_TASKS_PER_KEY tasks queued or running at once (REST and UI)."""
     budget = settings.server.max_running_tasks_per_key
@@ -117,30 +152,49 @@ async def check_task_budget(settings: Settings, store: SqlRecordStore, owner: st
         )
 
 
-@router.post("/agent/execute", status_code=202, response_model=Accepted, tags=["executions"])
-async def execute(body: ExecuteBody, request: Request, response: Response, who: Auth) -> Accepted:
-    """Queue a task. A repeated `idempotencyKey` returns the first execution (200)."""
+@router.post(
+    "/agent/execute",
+    status_code=202,
+    response_model=Accepted,
+    tags=["executions"],
+    responses={200: {"description": "the finished record (`Prefer: wait`), or a repeated key"}},
+)
+async def execute(
+    body: ExecuteBody,
+    request: Request,
+    response: Response,
+    who: Auth,
+    prefer: Annotated[str | None, Header()] = None,
+) -> Accepted | JSONResponse:
+    """Queue a task. A repeated `idempotencyKey` returns the first execution (200). With
+    `Prefer: wait=N`, a task finished within N seconds comes back whole (200, the record as
+    `GET /agent/executions/{id}` gives it); otherwise the usual 202."""
     ctx = context_of(request)
     skills = _allowed(who, body, ctx.settings.agents.default_agent)
+    wait = preferred_wait(prefer, ctx)
+    record = None
     if body.idempotency_key is not None:
-        first = await ctx.store.find_idempotent(who.owner, body.idempotency_key)
-        if first is not None:
-            response.status_code = 200
-            return Accepted(
-                execution_id=first.execution_id, session_id=first.session_id, status=first.status
-            )
-    await check_task_budget(ctx.settings, ctx.store, who.owner)
-    record = await ctx.service.submit(
-        body.task,
-        session_id=body.session_id,
-        agent=body.agent,
-        available_skills=skills,
-        provider=body.provider,
-        model=body.model,
-        owner=who.owner,
-        idempotency_key=body.idempotency_key,
-    )
+        record = await ctx.store.find_idempotent(who.owner, body.idempotency_key)
+        response.status_code = 200
+    if record is None:
+        await check_task_budget(ctx.settings, ctx.store, who.owner)
+        record = await ctx.service.submit(
+            body.task,
+            session_id=body.session_id,
+            agent=body.agent,
+            available_skills=skills,
+            provider=body.provider,
+            model=body.model,
+            owner=who.owner,
+            idempotency_key=body.idempotency_key,
+        )
+        response.status_code = 202
     request.state.execution_id = record.execution_id
+    if wait is not None:
+        response.headers["Preference-Applied"] = f"wait={wait}"
+        finished = await finished_within(ctx.service, record, wait)
+        if finished is not None:
+            return _waited(finished, wait)
     response.headers["Location"] = f"/agent/executions/{record.execution_id}"
     return Accepted(
         execution_id=record.execution_id, session_id=record.session_id, status=record.status
@@ -165,11 +219,24 @@ async def history(
 
 
 @router.get("/agent/executions/{execution_id}", tags=["executions"])
-async def get_execution(execution_id: str, request: Request, who: Auth) -> dict[str, Any]:
-    record = await context_of(request).service.get(execution_id, owner=who.owner)
+async def get_execution(
+    execution_id: str,
+    request: Request,
+    who: Auth,
+    prefer: Annotated[str | None, Header()] = None,
+) -> Any:
+    """The record; with `Prefer: wait=N`, once it is terminal or N seconds have passed (a long
+    poll), whichever comes first."""
+    ctx = context_of(request)
+    record = await ctx.service.get(execution_id, owner=who.owner)
     if record is None:
         raise _not_found("execution", execution_id)
-    return record.wire()
+    wait = preferred_wait(prefer, ctx)
+    if wait is None:
+        return record.wire()
+    finished = await finished_within(ctx.service, record, wait)
+    latest = finished or await ctx.service.get(execution_id, owner=who.owner) or record
+    return _waited(latest, wait)
 
 
 @router.get("/agent/executions/{execution_id}/events", tags=["executions"])

@@ -33,6 +33,14 @@ def wait_done(api: httpx.Client, execution_id: str) -> dict:
     return {"events": events, "record": api.get(f"/agent/executions/{execution_id}").json()}
 
 
+def json_lines(text: str) -> list[dict]:
+    """The log's complete lines (the last may be mid-write), each of them JSON."""
+    lines = text[: text.rfind("\n") + 1].splitlines()
+    bad = [line for line in lines if line and not line.startswith("{")]
+    assert not bad, f"lines that are not JSON: {bad[:3]}"
+    return [json.loads(line) for line in lines if line]
+
+
 def test_bad_bodies_are_problems_and_queue_nothing(api: httpx.Client) -> None:
     broken = api.post(
         "/agent/execute", content=b"{not json", headers={"content-type": "application/json"}
@@ -100,6 +108,30 @@ def test_idempotency_key_returns_the_first(api: httpx.Client, fake_llm: FakeLLM)
     assert wait_done(api, first.json()["executionId"])["record"]["result"] == "once"
 
 
+def test_prefer_wait_answers_in_one_request(api: httpx.Client, fake_llm: FakeLLM) -> None:
+    fake_llm.queue(fence("final_answer(6 * 7)"))
+    done = api.post("/agent/execute", json={"task": "answer"}, headers={"Prefer": "wait=20"})
+    assert done.status_code == 200 and done.headers["preference-applied"] == "wait=20"
+    record = done.json()
+    assert record["status"] == "completed" and record["result"] == 42 and record["steps"]
+    assert record == api.get(done.headers["location"]).json()
+    # slower than the wait: the usual 202, then a long poll on the record until it ends
+    fake_llm.queue(Reply(text=fence("final_answer(1)"), delay_s=2))
+    headers = {"Prefer": "respond-async, wait=1"}
+    slow = api.post("/agent/execute", json={"task": "slow"}, headers=headers)
+    assert slow.status_code == 202 and slow.json()["status"] in ("queued", "running")
+    polled = api.get(
+        f"/agent/executions/{slow.json()['executionId']}", headers={"Prefer": "wait=999"}
+    )
+    assert polled.json()["status"] == "completed" and polled.json()["result"] == 1
+    assert 0 < int(polled.headers["preference-applied"].removeprefix("wait=")) < 999  # capped
+    # an unusable preference is ignored: queued as without one
+    fake_llm.queue(fence("final_answer(2)"))
+    ignored = api.post("/agent/execute", json={"task": "two"}, headers={"Prefer": "wait=soon"})
+    assert ignored.status_code == 202 and "preference-applied" not in ignored.headers
+    assert wait_done(api, ignored.json()["executionId"])["record"]["result"] == 2
+
+
 def test_files_round_trip_and_no_escape(api: httpx.Client) -> None:
     up = api.post("/agent/sessions/ses-files/files", files={"files": ("notes.txt", b"hello")})
     assert up.status_code == 201 and up.json()["files"] == [{"name": "notes.txt", "size": 5}]
@@ -148,7 +180,7 @@ def test_json_log_lines_carry_the_execution_id(
     lines: list[dict] = []
     deadline = time.monotonic() + 10  # the listener thread writes shortly after
     while time.monotonic() < deadline:
-        lines = [json.loads(line) for line in rest_server.log.read_text().splitlines() if line]
+        lines = json_lines(rest_server.log.read_text())
         mine = [line for line in lines if line.get("executionId") == eid]
         if {"skills.registry", "agent.service", "agent.http.access"} <= {m["logger"] for m in mine}:
             break
