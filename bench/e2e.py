@@ -5,8 +5,10 @@ The fake LLM answers at once with a one-line program, from a process of its own 
 never in-process: it would share the library's interpreter and the GIL); each client has its own
 session. The library and REST are measured in turn, ROUNDS times at each client count (the REST
 server paused while the library runs), and the medians kept, so the shared machine's drift hits
-both. The REST client is aiohttp on kept-alive connections, reading each event stream to its end:
-it takes ~1.3 ms of CPU a task from the same two cores (httpx took ~4). Figures (p50 latency,
+both. REST is measured two ways: `rest` submits and reads the event stream to its end (two
+requests and an SSE stream a task), `rest_wait` sends one request with `Prefer: wait` and gets the
+finished record in its answer. The REST client is aiohttp on kept-alive connections: it takes
+~1.3-3 ms of CPU a task from the same two cores (httpx took ~4). Figures (p50 latency,
 tasks/s at 1, 8 and 32 clients; overhead = REST p50 - library p50; CPU ms per task of the app
 process, its kernels and the bench's own client) go to bench/results/e2e.json. Sections are
 functions in SECTIONS.
@@ -52,6 +54,7 @@ TASKS_PER_CLIENT = 8
 ROUNDS = 3  # library and REST rounds in turn at each client count; medians are reported
 REPLY = "```python\nfinal_answer(1)\n```"
 RESULTS = REPO / "bench" / "results" / "e2e.json"
+WAIT = {"Prefer": "wait=25"}
 
 
 # Every session keeps its kernel (no eviction or rehydration in the figures) and tasks of
@@ -178,7 +181,11 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
     server = start_server(server_vars, base / "rest", "bench")
     pid = server.process.pid
     apart = frozenset({pid, fake.process.pid})
-    runs: dict[str, dict[int, list[dict[str, float]]]] = {"library": {}, "rest": {}}
+    runs: dict[str, dict[int, list[dict[str, float]]]] = {
+        "library": {},
+        "rest": {},
+        "rest_wait": {},
+    }
     try:
         async with (
             AgentRuntime(settings) as runtime,
@@ -205,6 +212,14 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
                 if not done:
                     raise RuntimeError(f"{execution_id}: the stream ended without done")
 
+            async def waiting(n: int, k: int, c: int) -> None:
+                # one request: `Prefer: wait` answers with the finished record
+                body = {"task": "bench", "sessionId": f"wait-{c}-{n}"}
+                async with api.post("/agent/execute", json=body, headers=WAIT) as reply:
+                    record = await reply.json()
+                if reply.status != 200 or record.get("status") != "completed":
+                    raise RuntimeError(f"Prefer: wait answered {reply.status} {record}")
+
             for clients in CLIENTS:
                 for _ in range(ROUNDS):
                     with _paused(pid):
@@ -219,12 +234,23 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
                         clients, functools.partial(over_rest, c=clients), app_pid=pid
                     )
                     runs["rest"].setdefault(clients, []).append(api_run)
+                    wait_run = await _measure(
+                        clients, functools.partial(waiting, c=clients), app_pid=pid
+                    )
+                    runs["rest_wait"].setdefault(clients, []).append(wait_run)
     finally:
         server.stop()
     return {
-        name: {str(c): {**_median_of(r), "rounds": len(r)} for c, r in by_count.items()}
+        name: {
+            str(c): {**_median_of(r), "rounds": len(r), "tasks_per_s_by_round": _rates(r)}
+            for c, r in by_count.items()
+        }
         for name, by_count in runs.items()
     }
+
+
+def _rates(runs: list[dict[str, float]]) -> list[float]:
+    return [run["tasks_per_s"] for run in runs]
 
 
 def serve_gradio() -> None:
@@ -333,19 +359,35 @@ def summarize_gradio(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(figures: dict[str, Any]) -> dict[str, Any]:
-    lib, api = figures["library"], figures["rest"]
-    return {
-        str(c): {
-            "overhead_p50_ms": api[str(c)]["p50_ms"] - lib[str(c)]["p50_ms"],
-            "throughput_ratio": api[str(c)]["tasks_per_s"] / lib[str(c)]["tasks_per_s"],
-            # what the server process spends per task beyond what the library's process does
-            # (both without the LLM, which runs apart), and what the bench's HTTP client adds
-            # on the same two cores
-            "app_cpu_overhead_ms": api[str(c)]["app_cpu_ms"] - lib[str(c)]["app_cpu_ms"],
-            "client_cpu_ms": api[str(c)]["client_cpu_ms"],
+    """Each REST way (`rest`: submit, then the event stream to `done`; `rest_wait`: one request
+    with `Prefer: wait`) against the library at each client count."""
+    lib = figures["library"]
+    out: dict[str, Any] = {}
+    for way in ("rest", "rest_wait"):
+        api = figures[way]
+        out[way] = {
+            str(c): {
+                "overhead_p50_ms": api[str(c)]["p50_ms"] - lib[str(c)]["p50_ms"],
+                "throughput_ratio": api[str(c)]["tasks_per_s"] / lib[str(c)]["tasks_per_s"],
+                # each round's REST run against the library run just before it (the machine's
+                # drift hits the pair alike), the median of those
+                "paired_throughput_ratio": statistics.median(
+                    a / b
+                    for a, b in zip(
+                        api[str(c)]["tasks_per_s_by_round"],
+                        lib[str(c)]["tasks_per_s_by_round"],
+                        strict=True,
+                    )
+                ),
+                # what the server process spends per task beyond what the library's process
+                # does (both without the LLM, which runs apart), and what the bench's HTTP
+                # client adds on the same two cores
+                "app_cpu_overhead_ms": api[str(c)]["app_cpu_ms"] - lib[str(c)]["app_cpu_ms"],
+                "client_cpu_ms": api[str(c)]["client_cpu_ms"],
+            }
+            for c in CLIENTS
         }
-        for c in CLIENTS
-    }
+    return out
 
 
 async def main(names: list[str]) -> int:
