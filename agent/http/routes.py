@@ -109,6 +109,22 @@ def _allowed(who: Principal, body: ExecuteBody, default_agent: str) -> list[str]
     return body.available_skills
 
 
+async def submit_body(
+    service: TaskService, body: ExecuteBody, skills: list[str] | None, owner: str | None
+) -> ExecutionRecord:
+    """Queue what an execute body asks for (REST and the UI's chat share it)."""
+    return await service.submit(
+        body.task,
+        session_id=body.session_id,
+        agent=body.agent,
+        available_skills=skills,
+        provider=body.provider,
+        model=body.model,
+        owner=owner,
+        idempotency_key=body.idempotency_key,
+    )
+
+
 def preferred_wait(prefer: str | None, ctx: AppContext) -> int | None:
     """The seconds of RFC 7240's `Prefer: wait=N`, capped so the answer comes before the request
     timeout; None without one (a malformed preference is ignored, as the RFC asks)."""
@@ -178,16 +194,7 @@ async def execute(
         response.status_code = 200
     if record is None:
         await check_task_budget(ctx.settings, ctx.store, who.owner)
-        record = await ctx.service.submit(
-            body.task,
-            session_id=body.session_id,
-            agent=body.agent,
-            available_skills=skills,
-            provider=body.provider,
-            model=body.model,
-            owner=who.owner,
-            idempotency_key=body.idempotency_key,
-        )
+        record = await submit_body(ctx.service, body, skills, who.owner)
         response.status_code = 202
     request.state.execution_id = record.execution_id
     if wait is not None:

@@ -169,7 +169,7 @@ class ChatUI:
         """The REST route's checks (body limits, the key's agents and skills, its task budget),
         then the service's queue; AgentError / Problem / ValidationError say what is wrong."""
         from agent.http.context import Principal
-        from agent.http.routes import ExecuteBody, _allowed, check_task_budget
+        from agent.http.routes import ExecuteBody, _allowed, check_task_budget, submit_body
 
         body = ExecuteBody(
             task=task,
@@ -184,15 +184,7 @@ class ChatUI:
         store = self.service.store
         if isinstance(store, SqlRecordStore):
             await check_task_budget(self.settings, store, owner)
-        return await self.service.submit(
-            body.task,
-            session_id=body.session_id,
-            agent=body.agent,
-            available_skills=skills,
-            provider=body.provider,
-            model=body.model,
-            owner=owner,
-        )
+        return await submit_body(self.service, body, skills, owner)
 
     async def attach(self, browser: BrowserSession, paths: list[str]) -> list[str]:
         """Copy the files attached in the chat into the session's workspace (the REST upload's
