@@ -218,7 +218,7 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
                 body = {"task": "bench", "sessionId": f"wait-{c}-{n}"}
                 async with api.post("/agent/execute", json=body, headers=WAIT) as reply:
                     record = await reply.json()
-                while reply.status == 202 or record.get("status") in ("queued", "running"):
+                while record.get("status") in ("queued", "running"):  # the 202's body too
                     path = f"/agent/executions/{record['executionId']}"
                     async with api.get(path, headers=WAIT) as reply:
                         record = await reply.json()

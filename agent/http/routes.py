@@ -130,18 +130,19 @@ def preferred_wait(prefer: str | None, ctx: AppContext) -> int | None:
     timeout; None without one (a malformed preference is ignored, as the RFC asks)."""
     for preference in (prefer or "").split(","):
         name, _, value = preference.split(";")[0].partition("=")
-        if name.strip().lower() == "wait" and value.strip().strip('"').isdigit():
+        seconds = value.strip().strip('"')
+        if name.strip().lower() == "wait" and seconds.isdigit():
             cap = max(int(ctx.settings.server.request_timeout_s - WAIT_MARGIN_S), 0)
-            return min(int(value.strip().strip('"')), cap) or None
+            return min(int(seconds), cap) or None
     return None
 
 
 async def finished_within(
-    service: TaskService, record: ExecutionRecord, seconds: int | None
+    service: TaskService, record: ExecutionRecord, seconds: int
 ) -> ExecutionRecord | None:
     """The record once terminal if that happens within `seconds` (the task runs on regardless)."""
-    if record.done or not seconds:
-        return record if record.done else None
+    if record.done:
+        return record
     try:
         async with asyncio.timeout(seconds):
             return await service.wait(record.execution_id)
@@ -149,12 +150,12 @@ async def finished_within(
         return None
 
 
-def _waited(record: ExecutionRecord, seconds: int, status: int = 200) -> JSONResponse:
+def _waited(record: ExecutionRecord, seconds: int) -> JSONResponse:
     headers = {
         "Location": f"/agent/executions/{record.execution_id}",
         "Preference-Applied": f"wait={seconds}",
     }
-    return JSONResponse(record.wire(), status_code=status, headers=headers)
+    return JSONResponse(record.wire(), headers=headers)
 
 
 async def check_task_budget(settings: Settings, store: SqlRecordStore, owner: str | None) -> None:
