@@ -260,7 +260,7 @@ class _GroupCommit:
         with self.store.engine.begin() as conn:
             for item in batch:
                 if not item.create:
-                    self.store._upsert(conn, item.record, item.values)
+                    conn.execute(self.store._statements.upsert_execution, item.values)
                     outcomes.append(None)
                 elif self.store._insert_new(conn, item.record, item.values, None):
                     outcomes.append((item.record, True))
@@ -457,7 +457,10 @@ class SqlRecordStore:
     # --- records -----------------------------------------------------------------------------
 
     def _values(self, record: ExecutionRecord) -> dict[str, Any]:
+        """The record's row in `executions` (all but its idempotency key)."""
         return {
+            "execution_id": record.execution_id,
+            "owner": record.owner,
             "session_id": record.session_id,
             "status": record.status,
             "parent_id": record.parent_id,
@@ -467,10 +470,6 @@ class SqlRecordStore:
             "notebook": record.notebook,
             "record": record.model_dump_json(by_alias=True),
         }
-
-    def _upsert(self, conn: Connection, record: ExecutionRecord, values: dict[str, Any]) -> None:
-        row = {"execution_id": record.execution_id, "owner": record.owner, **values}
-        conn.execute(self._statements.upsert_execution, row)
 
     def _insert_new(
         self,
@@ -490,8 +489,9 @@ class SqlRecordStore:
         ).first()
         if claimed is None:
             return False
-        row = {"execution_id": record.execution_id, "owner": record.owner, **values}
-        conn.execute(self._statements.insert_execution, {**row, "idempotency_key": idempotency_key})
+        conn.execute(
+            self._statements.insert_execution, {**values, "idempotency_key": idempotency_key}
+        )
         return True
 
     async def save(self, record: ExecutionRecord) -> None:

@@ -192,11 +192,11 @@ async def execute(
     record = None
     if body.idempotency_key is not None:
         record = await ctx.store.find_idempotent(who.owner, body.idempotency_key)
-        response.status_code = 200
     if record is None:
         await check_task_budget(ctx.settings, ctx.store, who.owner)
         record = await submit_body(ctx.service, body, skills, who.owner)
-        response.status_code = 202
+    else:  # a repeated key: the first execution
+        response.status_code = 200
     request.state.execution_id = record.execution_id
     if wait is not None:
         response.headers["Preference-Applied"] = f"wait={wait}"
