@@ -50,6 +50,14 @@ def _chain(launcher_pid: int, pid: int | None) -> set[int]:
     return {launcher_pid, *between} | ({pid} if pid is not None else set())
 
 
+def _open_channels(client: AsyncKernelClient) -> None:
+    """Shell, iopub, stdin and control; not the heartbeat. A client made by its manager asks the
+    manager whether the kernel lives (its process, or a remote launcher's comm port), so the
+    heartbeat would only be a thread per kernel pinging every second that nothing reads; and
+    its thread's errors bypass the event loop (one died here on a socket it could not open)."""
+    client.start_channels(hb=False)
+
+
 def _plain(value: Any) -> Any:
     """JSON-able: the session key arrives as bytes."""
     if isinstance(value, bytes):
@@ -265,7 +273,7 @@ class KernelLauncher:
             await manager.start_kernel(sandbox=launch)
             launcher_pid = int(getattr(manager.provisioner, "pid", 0) or 0)
         client = manager.client()
-        client.start_channels()
+        _open_channels(client)
         try:
             await client.wait_for_ready(timeout=self.config.start_timeout_s)
             await self.load_runtime(client)
@@ -315,7 +323,7 @@ class KernelLauncher:
         try:
             if not await live.alive():
                 raise RuntimeError(f"the kernel on {state.host} does not answer its comm port")
-            live.client.start_channels()
+            _open_channels(live.client)
             await live.client.wait_for_ready(timeout=limit_s)
         except BaseException:
             await live.detach()

@@ -12,6 +12,7 @@ import logging
 import logging.handlers
 import queue
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,25 @@ class _ContextQueueHandler(logging.handlers.QueueHandler):
 
 
 _listener: logging.handlers.QueueListener | None = None
+_uncaught = logging.getLogger("agent.uncaught")
+
+
+def _thread_died(args: threading.ExceptHookArgs) -> None:
+    """An exception that ends a thread (a library's channel thread, say) is a log line too,
+    not a bare traceback among the JSON."""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+    _uncaught.error("uncaught exception in thread %s", name, exc_info=exc_info)
+
+
+def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Errors Python cannot raise (in __del__, in a finalizer) go to the log the same way."""
+    exc = unraisable.exc_value
+    exc_info = (unraisable.exc_type, exc or unraisable.exc_type(), unraisable.exc_traceback)
+    where = unraisable.err_msg or "exception ignored in"
+    _uncaught.error("%s: %r", where, unraisable.object, exc_info=exc_info)
 
 
 @atexit.register
@@ -87,6 +107,8 @@ def configure_logging(level: str = "info") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    threading.excepthook = _thread_died
+    sys.unraisablehook = _unraisable
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request
     # the HTTP clients (httpx, and the fork the openai SDK ships) log every request at info
     for name in ("httpx", "httpcore", "httpx2", "httpcore2"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import httpx
@@ -98,6 +99,39 @@ def test_cancel_while_running_and_while_queued(api: httpx.Client, fake_llm: Fake
     assert cancelled["status"] == "cancelled"
 
 
+def _held(pid: int) -> tuple[int, int]:
+    """Open fds and threads of a process."""
+    return len(os.listdir(f"/proc/{pid}/fd")), len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_kernel_deaths_and_interrupts_release_fds_and_threads(
+    api: httpx.Client, rest_server: Server, fake_llm: FakeLLM
+) -> None:
+    # each round: a program kills its kernel (replaced, the agent goes on in the new one), then
+    # a sleeping program is cancelled (interrupted); a client, context or channel thread left
+    # behind by either shows as fds (a dozen or so a kernel) and threads that grow each round
+    def one_round() -> tuple[int, int]:
+        fake_llm.queue(fence("import os\nos._exit(1)"), fence("final_answer(2)"))
+        died = api.post("/agent/execute", json={"task": "die", "sessionId": "ses-die"}).json()
+        assert wait_done(api, died["executionId"])["record"]["result"] == 2
+        fake_llm.queue(fence("import time\ntime.sleep(60)"))
+        sleeper = api.post("/agent/execute", json={"task": "nap", "sessionId": "ses-nap"}).json()
+        url = f"/agent/executions/{sleeper['executionId']}"
+        while api.get(url).json()["status"] == "queued":
+            time.sleep(0.05)
+        time.sleep(1)  # the LLM answers at once: the program is asleep in the kernel by now
+        assert api.post(f"{url}/cancel").json()["status"] == "cancelled"
+        assert wait_done(api, sleeper["executionId"])["record"]["status"] == "cancelled"
+        time.sleep(1)  # the pool's refill, if any, has started
+        return _held(rest_server.process.pid)
+
+    one_round()  # the sessions take their kernels (evicting earlier ones) and settle
+    fds, threads = one_round()
+    for _ in range(2):
+        after = one_round()
+    assert after[0] <= fds + 8 and after[1] <= threads + 1, (fds, threads, after)
+
+
 def test_idempotency_key_returns_the_first(api: httpx.Client, fake_llm: FakeLLM) -> None:
     fake_llm.queue(fence("final_answer('once')"))
     body = {"task": "once", "idempotencyKey": "abc-1"}
@@ -190,3 +224,5 @@ def test_json_log_lines_carry_the_execution_id(
     assert "read_file failed" in by_logger["skills.registry"]["msg"].replace("-", "_")
     assert by_logger["agent.service"]["status"] == "completed" and by_logger["agent.service"]["ms"]
     assert by_logger["agent.http.access"]["status"] == 200
+    # nothing died unseen in the server: a thread's uncaught exception is a line of its own
+    assert not [line for line in lines if line["logger"] == "agent.uncaught"]
