@@ -130,7 +130,9 @@ class BodyLimit:
 
 
 class RequestTimeout:
-    """503 for API requests slower than the limit; event streams and the Gradio app are exempt."""
+    """503 for API requests that have not started their answer within the limit. Once it has
+    started, an answer runs on: an event stream (`/events`, or `POST /agent/execute` asked for
+    one) lives as long as its task. The Gradio app is exempt."""
 
     def __init__(self, app: ASGIApp, *, seconds: float) -> None:
         self.app = app
@@ -138,19 +140,21 @@ class RequestTimeout:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not is_api(path) or path.endswith("/events"):
+        if scope["type"] != "http" or not is_api(path):
             await self.app(scope, receive, send)
             return
         started = False
+        deadline = asyncio.timeout(self.seconds)
 
         async def tracking(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                deadline.reschedule(None)
             await send(message)
 
         try:
-            async with asyncio.timeout(self.seconds):
+            async with deadline:
                 await self.app(scope, receive, tracking)
         except TimeoutError:
             if not started:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -29,6 +31,15 @@ def _app() -> FastAPI:
     async def slow() -> dict[str, str]:
         await asyncio.sleep(5)
         return {}
+
+    @app.get("/agent/trickle")
+    async def trickle() -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:
+            for part in (b"a", b"b", b"c"):
+                await asyncio.sleep(0.15)  # 0.45 s in all, past the 0.2 s limit
+                yield part
+
+        return StreamingResponse(parts())
 
     app.add_middleware(RequestTimeout, seconds=0.2)
     app.add_middleware(BodyLimit, limit_for=lambda method, path: 2048)
@@ -62,6 +73,8 @@ def test_body_limit_timeout_and_headers() -> None:
         assert client.post("/agent/echo", content=chunks()).status_code == 413
         slow = client.get("/agent/slow")
         assert slow.status_code == 503 and slow.json()["code"] == "request_timeout"
+        # the limit is on starting the answer: a stream that has started runs to its end
+        assert client.get("/agent/trickle").content == b"abc"
         ok = client.post("/agent/echo", json={"task": "t", "count": 1})
         assert ok.headers["x-content-type-options"] == "nosniff"
         assert ok.headers["cache-control"] == "no-store"
