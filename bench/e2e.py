@@ -5,9 +5,10 @@ The fake LLM answers at once with a one-line program, from a process of its own 
 never in-process: it would share the library's interpreter and the GIL); each client has its own
 session. The library and REST are measured in turn, ROUNDS times at each client count (the REST
 server paused while the library runs), and the medians kept, so the shared machine's drift hits
-both. REST is measured two ways: `rest` submits and reads the event stream to its end (two
-requests and an SSE stream a task), `rest_wait` sends one request with `Prefer: wait` and gets the
-finished record in its answer. The REST client is aiohttp on kept-alive connections: it takes
+both. REST is measured three ways: `rest` submits and reads the event stream to its end (two
+requests and an SSE stream a task), `rest_stream` submits with `Accept: text/event-stream` and
+reads the events in that answer (one request, streamed), `rest_wait` sends one request with
+`Prefer: wait` and gets the finished record in its answer. The REST client is aiohttp on kept-alive connections: it takes
 ~1.3-3 ms of CPU a task from the same two cores (httpx took ~4). Figures (p50 latency,
 tasks/s at 1, 8 and 32 clients; overhead = REST p50 - library p50; CPU ms per task of the app
 process, its kernels and the bench's own client) go to bench/results/e2e.json. Sections are
@@ -55,6 +56,7 @@ ROUNDS = 5  # library and REST rounds in turn at each client count; medians are 
 REPLY = "```python\nfinal_answer(1)\n```"
 RESULTS = REPO / "bench" / "results" / "e2e.json"
 WAIT = {"Prefer": "wait=25"}
+STREAM = {"Accept": "text/event-stream"}
 
 
 # Every session keeps its kernel (no eviction or rehydration in the figures) and tasks of
@@ -184,6 +186,7 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
     runs: dict[str, dict[int, list[dict[str, float]]]] = {
         "library": {},
         "rest": {},
+        "rest_stream": {},
         "rest_wait": {},
     }
     try:
@@ -212,6 +215,15 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
                 if not done:
                     raise RuntimeError(f"{execution_id}: the stream ended without done")
 
+            async def streamed(n: int, k: int, c: int) -> None:
+                body = {"task": "bench", "sessionId": f"stream-{c}-{n}"}
+                done = False
+                async with api.post("/agent/execute", json=body, headers=STREAM) as stream:
+                    async for line in stream.content:
+                        done = done or line.startswith(b"event: done")
+                if not done:
+                    raise RuntimeError(f"{body['sessionId']}: the stream ended without done")
+
             async def waiting(n: int, k: int, c: int) -> None:
                 # one request: `Prefer: wait` answers with the finished record (a session's
                 # first task, which starts its kernel, may take longer: then long-poll it)
@@ -239,6 +251,10 @@ async def library_and_rest(fake: FakeProcess, base: Path) -> dict[str, Any]:
                         clients, functools.partial(over_rest, c=clients), app_pid=pid
                     )
                     runs["rest"].setdefault(clients, []).append(api_run)
+                    stream_run = await _measure(
+                        clients, functools.partial(streamed, c=clients), app_pid=pid
+                    )
+                    runs["rest_stream"].setdefault(clients, []).append(stream_run)
                     wait_run = await _measure(
                         clients, functools.partial(waiting, c=clients), app_pid=pid
                     )
@@ -364,11 +380,12 @@ def summarize_gradio(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(figures: dict[str, Any]) -> dict[str, Any]:
-    """Each REST way (`rest`: submit, then the event stream to `done`; `rest_wait`: one request
-    with `Prefer: wait`) against the library at each client count."""
+    """Each REST way (`rest`: submit, then the event stream to `done`; `rest_stream`: the
+    events in the submit's own answer; `rest_wait`: one request with `Prefer: wait`) against
+    the library at each client count."""
     lib = figures["library"]
     out: dict[str, Any] = {}
-    for way in ("rest", "rest_wait"):
+    for way in ("rest", "rest_stream", "rest_wait"):
         api = figures[way]
         out[way] = {
             str(c): {

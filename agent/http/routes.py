@@ -174,7 +174,13 @@ async def check_task_budget(settings: Settings, store: SqlRecordStore, owner: st
     status_code=202,
     response_model=Accepted,
     tags=["executions"],
-    responses={200: {"description": "the finished record (`Prefer: wait`), or a repeated key"}},
+    responses={
+        200: {
+            "description": "the finished record (`Prefer: wait`), a repeated key, or with "
+            "`Accept: text/event-stream` the execution's events (as `/events` gives them)",
+            "content": {"text/event-stream": {}},
+        }
+    },
 )
 async def execute(
     body: ExecuteBody,
@@ -182,13 +188,17 @@ async def execute(
     response: Response,
     who: Auth,
     prefer: Annotated[str | None, Header()] = None,
-) -> Accepted | JSONResponse:
+    accept: Annotated[str | None, Header()] = None,
+) -> Accepted | JSONResponse | EventSourceResponse:
     """Queue a task. A repeated `idempotencyKey` returns the first execution (200). With
-    `Prefer: wait=N`, a task finished within N seconds comes back whole (200, the record as
-    `GET /agent/executions/{id}` gives it); otherwise the usual 202."""
+    `Accept: text/event-stream` the answer is the execution's event stream, to `done` (one
+    request to submit and follow). With `Prefer: wait=N`, a task finished within N seconds
+    comes back whole (200, the record as `GET /agent/executions/{id}` gives it); otherwise the
+    usual 202."""
     ctx = context_of(request)
     skills = _allowed(who, body, ctx.settings.agents.default_agent)
-    wait = preferred_wait(prefer, ctx)
+    stream = wants_events(accept)
+    wait = None if stream else preferred_wait(prefer, ctx)
     record = None
     if body.idempotency_key is not None:
         record = await ctx.store.find_idempotent(who.owner, body.idempotency_key)
@@ -198,12 +208,15 @@ async def execute(
     else:  # a repeated key: the first execution
         response.status_code = 200
     request.state.execution_id = record.execution_id
+    location = f"/agent/executions/{record.execution_id}"
+    if stream:
+        return _event_stream(ctx.service, record.execution_id, who.owner, Location=location)
     if wait is not None:
         response.headers["Preference-Applied"] = f"wait={wait}"
         finished = await finished_within(ctx.service, record, wait)
         if finished is not None:
             return _waited(finished, wait)
-    response.headers["Location"] = f"/agent/executions/{record.execution_id}"
+    response.headers["Location"] = location
     return Accepted(
         execution_id=record.execution_id, session_id=record.session_id, status=record.status
     )
@@ -247,6 +260,37 @@ async def get_execution(
     return _waited(latest, wait)
 
 
+def _event_stream(
+    service: TaskService, execution_id: str, owner: str | None, *, skip: int = 0, **headers: str
+) -> EventSourceResponse:
+    """The execution's events as SSE: those so far (from number `skip`), then live ones, ending
+    with `done`."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        # a burst of events (a streamed reply's deltas, a step and its status) is encoded into
+        # one chunk: one write to the socket instead of one per event
+        number = 0
+        async for batch in service.event_batches(execution_id, owner=owner):
+            chunk = bytearray()
+            for event in batch:
+                if number >= skip:
+                    data = event.model_dump_json(by_alias=True)
+                    chunk += ServerSentEvent(data=data, event=event.type, id=str(number)).encode()
+                number += 1
+            if chunk:
+                yield bytes(chunk)
+
+    return EventSourceResponse(
+        stream(), ping=SSE_PING_S, headers={"Cache-Control": "no-store", **headers}
+    )
+
+
+def wants_events(accept: str | None) -> bool:
+    """`Accept` names `text/event-stream` and not JSON: the client reads the task's events."""
+    types = {part.split(";")[0].strip().lower() for part in (accept or "").split(",")}
+    return "text/event-stream" in types and "application/json" not in types
+
+
 @router.get("/agent/executions/{execution_id}/events", tags=["executions"])
 async def execution_events(
     execution_id: str,
@@ -259,22 +303,7 @@ async def execution_events(
     if await service.get(execution_id, owner=who.owner) is None:
         raise _not_found("execution", execution_id)
     skip = int(last_event_id) + 1 if last_event_id and last_event_id.isdigit() else 0
-
-    async def stream() -> AsyncIterator[bytes]:
-        # a burst of events (a streamed reply's deltas, a step and its status) is encoded into
-        # one chunk: one write to the socket instead of one per event
-        number = 0
-        async for batch in service.event_batches(execution_id, owner=who.owner):
-            chunk = bytearray()
-            for event in batch:
-                if number >= skip:
-                    data = event.model_dump_json(by_alias=True)
-                    chunk += ServerSentEvent(data=data, event=event.type, id=str(number)).encode()
-                number += 1
-            if chunk:
-                yield bytes(chunk)
-
-    return EventSourceResponse(stream(), ping=SSE_PING_S, headers={"Cache-Control": "no-store"})
+    return _event_stream(service, execution_id, who.owner, skip=skip)
 
 
 @router.get(

@@ -99,6 +99,50 @@ def test_cancel_while_running_and_while_queued(api: httpx.Client, fake_llm: Fake
     assert cancelled["status"] == "cancelled"
 
 
+def steps_of(events: list[dict]) -> list[tuple[int, str]]:
+    """The steps an event stream carried, each once (an update repeats a step's index)."""
+    seen = {
+        e["data"]["step"]["index"]: e["data"]["step"]["type"] for e in events if e["type"] == "step"
+    }
+    return sorted(seen.items())
+
+
+def test_execute_can_answer_with_the_event_stream(api: httpx.Client, fake_llm: FakeLLM) -> None:
+    # one request to submit and follow: the answer is the events, as /events gives them
+    fake_llm.queue(fence("print('hi')\nfinal_answer(7)"))
+    body = {"task": "stream it", "idempotencyKey": "stream-1"}
+    headers = {"Accept": "text/event-stream"}
+
+    def streamed() -> tuple[httpx.Response, list[dict]]:
+        with api.stream("POST", "/agent/execute", json=body, headers=headers) as reply:
+            events = [json.loads(line[5:]) for line in reply.iter_lines() if line[:5] == "data:"]
+        return reply, events
+
+    reply, events = streamed()
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-")
+    record = api.get(reply.headers["location"]).json()
+    assert record["status"] == "completed" and record["result"] == 7
+    assert events[-1]["type"] == "done" and events[-1]["executionId"] == record["executionId"]
+    # live, the reply's deltas among them; a late subscriber reads the same steps after the
+    # task's own (step 0, which only a replay of the record sends)
+    assert "llm_delta" in {e["type"] for e in events}
+    late = steps_of(wait_done(api, record["executionId"])["events"])
+    assert late == [(0, "task"), *steps_of(events)] and late[-1] == (2, "final_answer")
+    # the key again: the first execution's events once more, nothing new queued
+    again, replayed = streamed()
+    assert again.headers["location"] == reply.headers["location"]
+    assert steps_of(replayed) == late and replayed[-1]["type"] == "done"
+    # JSON named too: the usual 202 (a client that takes either gets what it always got)
+    fake_llm.queue(fence("final_answer(8)"))
+    mixed = api.post(
+        "/agent/execute",
+        json={"task": "json"},
+        headers={"Accept": "application/json, text/event-stream"},
+    )
+    assert mixed.status_code == 202
+    assert wait_done(api, mixed.json()["executionId"])["record"]["result"] == 8
+
+
 def _held(pid: int) -> tuple[int, int]:
     """Open fds and threads of a process."""
     return len(os.listdir(f"/proc/{pid}/fd")), len(os.listdir(f"/proc/{pid}/task"))
